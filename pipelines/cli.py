@@ -1,0 +1,202 @@
+"""The ``newsbeam`` command line.
+
+Bad command lines and unusable outputs end with one line on stderr and exit code 2; a run that
+fails while running ends with one line and exit code 1 (``--verbose`` adds the traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import logging
+import sys
+import time
+from typing import Dict, List, Optional, Sequence
+
+_LOGGER = logging.getLogger("newsbeam")
+
+__all__ = ["main", "run_command", "UsageError"]
+
+
+class UsageError(Exception):
+    """A problem with the command line or the environment, reported as one line (exit 2)."""
+
+
+class _DropNoise(logging.Filter):
+    """Beam logs an 'apitools not found' warning at import; it means nothing for newsbeam."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "apitools not found" not in record.getMessage()
+
+
+def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
+    """Logging for the CLI; call before importing Beam (Beam installs a root handler otherwise)."""
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.addFilter(_DropNoise())
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    # Beam's own INFO logging (worker harness chatter) drowns the progress lines.
+    logging.getLogger("apache_beam").setLevel(logging.INFO if verbose > 1 else logging.WARNING)
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    logging.getLogger("htmldate").setLevel(logging.ERROR)
+
+
+def _beam_parser() -> argparse.ArgumentParser:
+    """A parser that knows every registered Beam option, to reject misspelled flags."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    seen = set()
+    stack = list(PipelineOptions.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        stack.extend(cls.__subclasses__())
+        try:
+            cls._add_argparse_args(parser)
+        except argparse.ArgumentError:
+            pass  # an option registered twice by two views
+    return parser
+
+
+def _add_run_args(parser: argparse.ArgumentParser) -> None:
+    from pipelines.options import NewsbeamOptions
+
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="Files, directories (recursive), globs or fsspec URLs (memory://, gs://, ...).")
+    NewsbeamOptions._add_argparse_args(parser)
+    parser.add_argument("--runner", default=None,
+                        help="Beam runner (default: the in-process FnApiRunner). Any Beam runner works, e.g. "
+                             "DataflowRunner or FlinkRunner, with its own options after it.")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="More logging; -vv includes Beam's.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="Only warnings and the summary.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbeam", description="Ingest news articles and feeds into a partitioned Parquet dataset.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", help="Ingest INPUT... into the dataset at --output.",
+                         description="Ingest files, folders, globs and feed files into ROOT.")
+    _add_run_args(run)
+    return parser
+
+
+def _fail_parser(parser: argparse.ArgumentParser):
+    def error(message: str):
+        raise UsageError(message)
+    parser.error = error  # type: ignore[assignment]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _fail_parser(child)
+    return parser
+
+
+def _pipeline_options(args: argparse.Namespace, beam_args: List[str]):
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    flags = list(beam_args)
+    local = args.runner is None
+    if args.runner:
+        flags.append(f"--runner={args.runner}")
+    if local and args.workers > 1:
+        flags += [f"--direct_num_workers={args.workers}", "--direct_running_mode=multi_processing"]
+    return PipelineOptions(flags), local
+
+
+def _make_runner(local: bool):
+    if local:
+        from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+        return FnApiRunner()
+    return None
+
+
+def _summary(manifest: Dict, root: str, seconds: float) -> str:
+    c = manifest["counts"]
+    dup = c["duplicates_by_reason"]
+    stages = ", ".join(f"{k} {v}" for k, v in c["errors_by_stage"].items()) or "none"
+    check = "ok" if c["balanced"] else "MISMATCH"
+    return (f"newsbeam: run {manifest['run_id']} wrote {c['articles']} articles and {c['errors']} error rows "
+            f"to {root} in {seconds:.1f}s\n"
+            f"  {c['files']} files, {c['records_read']} records read = {c['articles']} articles + "
+            f"{c['record_errors']} errors + {c['duplicates']} duplicates "
+            f"({dup.get('in_run', 0)} within the run, {dup.get('in_root', 0)} already in ROOT) [{check}]\n"
+            f"  errors by stage: {stages}")
+
+
+def run_command(args: argparse.Namespace, beam_args: List[str]) -> int:
+    """``newsbeam run``: validate, recover, run the pipeline, print the summary."""
+    import apache_beam as beam
+
+    from pipelines.ingest import build_ingest, new_run_id
+    from transforms.inputs import expand_input
+    from transforms.sink import ensure_writable, load_manifest, recover
+
+    if not args.output:
+        raise UsageError("--output ROOT is required")
+    unknown = _beam_parser().parse_known_args(beam_args)[1]
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]!r} (see 'newsbeam run --help')")
+    for pattern in args.inputs:
+        try:
+            expand_input(pattern)
+        except FileNotFoundError as exc:
+            raise UsageError(str(exc))
+        except (ImportError, ValueError) as exc:
+            raise UsageError(f"cannot read {pattern}: {exc}")
+    root = args.output.rstrip("/") or args.output
+    try:
+        ensure_writable(root)
+    except (OSError, ImportError, ValueError) as exc:
+        raise UsageError(f"cannot write to {root}: {exc}")
+    recover(root)
+
+    ingested_at = _dt.datetime.now(_dt.timezone.utc)
+    run_id = args.run_id or new_run_id(ingested_at)
+    options, local = _pipeline_options(args, beam_args)
+    recorded = {"runner": args.runner or "FnApiRunner", "workers": args.workers,
+                "max_file_bytes": args.max_file_bytes, "max_line_bytes": args.max_line_bytes,
+                "max_rows_per_file": args.max_rows_per_file}
+    _LOGGER.info("run %s: %d input(s) -> %s", run_id, len(args.inputs), root)
+    started = time.monotonic()
+    pipeline = beam.Pipeline(runner=_make_runner(local), options=options)
+    build_ingest(pipeline, list(args.inputs), root=root, run_id=run_id, ingested_at=ingested_at, options=recorded,
+                 max_file_bytes=args.max_file_bytes, max_line_bytes=args.max_line_bytes,
+                 max_rows_per_file=args.max_rows_per_file)
+    result = pipeline.run()
+    result.wait_until_finish()
+    manifest = load_manifest(root, run_id)
+    if manifest is None:
+        raise RuntimeError(f"the run finished but wrote no manifest under {root}/_runs")
+    print(_summary(manifest, root, time.monotonic() - started))
+    return 0 if manifest["counts"]["balanced"] else 1
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = sum(a.count("v") for a in argv if a.startswith("-v") and set(a[1:]) == {"v"}) + argv.count("--verbose")
+    configure_logging(verbose, quiet="-q" in argv or "--quiet" in argv)
+    parser = _fail_parser(build_parser())
+    try:
+        args, beam_args = parser.parse_known_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
+        if args.command == "run":
+            return run_command(args, beam_args)
+        raise UsageError(f"unknown command {args.command!r}")
+    except UsageError as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("newsbeam: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a failed run: one line, the traceback only when asked
+        if verbose:
+            _LOGGER.exception("run failed")
+        print(f"newsbeam: run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,103 @@
+"""The batch ingestion pipeline: inputs to the committed ``articles`` and ``errors`` tables.
+
+Only wiring lives here; every step is a transform from ``transforms``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import secrets
+from typing import Any, Dict, List, Optional
+
+import apache_beam as beam
+
+from transforms.dedup import DUPLICATES_TAG, Deduplicate
+from transforms.ingest import ReadArticles, error_row
+from transforms.write import CommitRun, WriteTable
+
+__all__ = ["build_ingest", "new_run_id", "make_manifest", "RECORD_STAGES"]
+
+RECORD_STAGES = ("read", "parse", "normalise")
+"""Error stages that consume an input record (later stages add rows about written articles)."""
+
+
+def new_run_id(now: _dt.datetime) -> str:
+    """``YYYYMMDDTHHMMSSZ-xxxxxx``: sortable by time, unique across concurrent runs."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def make_manifest(*, run_id: str, started_at: str, inputs: List[str], options: Dict[str, Any],
+                  files: int, records_read: int, articles: int, duplicates: Dict[str, int],
+                  errors_by_stage: Dict[str, int], clock=None) -> Dict[str, Any]:
+    """The run manifest (``ROOT/_runs/<run_id>.json``) without its file list.
+
+    ``balanced`` states the pipeline's promise: records read = articles + record errors +
+    duplicates, where record errors are those of stages :data:`RECORD_STAGES`.
+    """
+    clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
+    record_errors = sum(n for stage, n in errors_by_stage.items() if stage in RECORD_STAGES)
+    n_duplicates = sum(duplicates.values())
+    return {
+        "run_id": run_id,
+        "started_at": started_at,
+        "ended_at": clock().isoformat(),
+        "inputs": inputs,
+        "options": options,
+        "counts": {
+            "files": files,
+            "records_read": records_read,
+            "articles": articles,
+            "record_errors": record_errors,
+            "duplicates": n_duplicates,
+            "duplicates_by_reason": dict(sorted(duplicates.items())),
+            "errors": sum(errors_by_stage.values()),
+            "errors_by_stage": dict(sorted(errors_by_stage.items())),
+            "balanced": records_read == articles + record_errors + n_duplicates,
+        },
+        "tables": {"articles": articles, "errors": sum(errors_by_stage.values())},
+    }
+
+
+def _count(pcoll, label: str):
+    return pcoll | label >> beam.combiners.Count.Globally()
+
+
+def _count_by(pcoll, label: str, key):
+    return (pcoll
+            | f"{label}Key" >> beam.Map(key)
+            | f"{label}PerKey" >> beam.combiners.Count.PerElement()
+            | f"{label}ToDict" >> beam.combiners.ToDict())
+
+
+def build_ingest(pipeline: beam.Pipeline, patterns: List[str], *, root: str, run_id: str,
+                 ingested_at: _dt.datetime, options: Optional[Dict[str, Any]] = None,
+                 max_file_bytes: Optional[int] = None, max_line_bytes: Optional[int] = None,
+                 max_rows_per_file: Optional[int] = None) -> Dict[str, Any]:
+    """Wire the ingestion pipeline onto ``pipeline``; returns its main PCollections (for tests):
+    ``articles`` (unique rows), ``errors`` (error rows), ``duplicates`` and ``manifest``."""
+    read_kwargs = {k: v for k, v in (("max_file_bytes", max_file_bytes), ("max_line_bytes", max_line_bytes)) if v}
+    read = pipeline | "ReadArticles" >> ReadArticles(patterns, run_id=run_id, ingested_at=ingested_at, **read_kwargs)
+    unique = read["articles"] | "Deduplicate" >> Deduplicate(root, run_id)
+    articles = unique.articles
+    errors = read["errors"] | "ToErrorRows" >> beam.Map(error_row, run_id, ingested_at)
+
+    write_kwargs = {"max_rows": max_rows_per_file} if max_rows_per_file else {}
+    staged = (
+        (articles | "WriteArticles" >> WriteTable(root, "articles", run_id, **write_kwargs),
+         errors | "WriteErrors" >> WriteTable(root, "errors", run_id, **write_kwargs))
+        | "FlattenStaged" >> beam.Flatten())
+
+    ones = ((read["articles"] | "OneArticleRecord" >> beam.Map(lambda _: 1),
+             read["errors"] | "OneErrorRecord" >> beam.Map(lambda e: 1 if e.stage in RECORD_STAGES else 0))
+            | "FlattenRecords" >> beam.Flatten())
+    manifest_fn = functools.partial(make_manifest, run_id=run_id, started_at=ingested_at.isoformat(),
+                                    inputs=list(patterns), options=dict(options or {}))
+    manifest = staged | "CommitRun" >> CommitRun(
+        root, run_id, manifest_fn,
+        files=_count(read["files"], "CountFiles"),
+        records_read=ones | "CountRecords" >> beam.CombineGlobally(sum),
+        articles=_count(articles, "CountArticles"),
+        duplicates=_count_by(unique[DUPLICATES_TAG], "CountDuplicates", lambda d: d["reason"]),
+        errors_by_stage=_count_by(errors, "CountErrors", lambda e: e["stage"]),
+    )
+    return {"articles": articles, "errors": errors, "duplicates": unique[DUPLICATES_TAG], "manifest": manifest}

