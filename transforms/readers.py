@@ -23,13 +23,15 @@ _LOGGER = logging.getLogger(__name__)
 
 __all__ = [
     "Record", "FORMATS", "detect_format", "parse_text", "parse_json_document", "parse_json_lines",
-    "parse_html", "parse_feed", "parse_bytes", "read_input", "article_from_mapping",
+    "parse_html", "parse_feed", "strip_site_suffix", "parse_bytes", "read_input", "article_from_mapping",
     "DEFAULT_MAX_FILE_BYTES", "DEFAULT_MAX_LINE_BYTES",
 ]
 
 Record = Union[RawArticle, RecordError]
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
+MIN_HTML_WORDS = 5
+"""Fewer words extracted from a page means navigation crumbs, not an article."""
 
 _EXTENSIONS = {
     ".txt": "text", ".text": "text",
@@ -95,7 +97,7 @@ _META_DATE = re.compile(
     r"^(?P<key>date|dated|published|posted|updated)\s*:?\s+"
     r"(?P<val>\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)(?P<rest>.*)$",
     re.IGNORECASE)
-_BYLINE = re.compile(r"^by\s+(?P<val>[A-Z][\w.'’-]+(?:(?:\s+|\s*,\s*|\s+and\s+|\s*&\s*)[A-Z][\w.'’-]+){0,8})\s*$")
+_BYLINE = re.compile(r"^[Bb][Yy]\s+(?P<val>[A-Z][\w.'’-]+(?:(?:\s+|\s*,\s*|\s+and\s+|\s*&\s*)[A-Z][\w.'’-]+){0,8})\s*$")
 _SENTENCE_END = re.compile(r"[.!?…:;\"”’»)]$")
 
 
@@ -343,6 +345,42 @@ def parse_json_lines(stream: io.BufferedIOBase, path: str, max_line_bytes: int =
 
 # ---------------------------------------------------------------- HTML
 
+_TITLE_SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|·|•)\s+")
+_DATE_SEGMENT = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+
+
+def _squash(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    return re.sub(r"[\W_]+", "", text)
+
+
+def strip_site_suffix(title: Optional[str], site_names: Iterable[Optional[str]]) -> Optional[str]:
+    """Drop trailing ``| Site Name`` / ``- SITE`` / ``– DW – 13.06.2023`` segments from a page
+    title when they name the site (its name or host) or are a date."""
+    if not title:
+        return title
+    names = {_squash(n) for n in site_names if n}
+    names |= {n[3:] for n in names if n.startswith("www")}
+    names.discard("")
+    parts = _TITLE_SEPARATOR.split(title)
+    while len(parts) > 1:
+        last = parts[-1].strip()
+        squashed = _squash(last)
+        is_site = bool(squashed) and any(squashed in n or n in squashed for n in names if len(n) >= 2)
+        if not (is_site or _DATE_SEGMENT.match(last)):
+            break
+        parts.pop()
+    if len(parts) == len(_TITLE_SEPARATOR.split(title)):
+        return title
+    # Rebuild from the original string so separators inside the kept part survive.
+    kept, rest = title, title
+    for _ in range(len(_TITLE_SEPARATOR.split(title)) - len(parts)):
+        matches = list(_TITLE_SEPARATOR.finditer(rest))
+        rest = rest[: matches[-1].start()]
+    return rest.strip() or title
+
 def parse_html(data: bytes, path: str) -> Iterator[Record]:
     """An article page: main text, title, date, authors and URL with trafilatura."""
     import trafilatura
@@ -358,14 +396,15 @@ def parse_html(data: bytes, path: str) -> Iterator[Record]:
             yield RecordError(path, 0, "parse", "html_extraction_failed", f"HTML extraction failed: {exc}",
                               RecordError.excerpt_of(data))
             return
-        if doc is not None and (doc.text or "").strip():
+        if doc is not None and len((doc.text or "").split()) >= MIN_HTML_WORDS:
             break
-    if doc is None or not (doc.text or "").strip():
+    if doc is None or len((doc.text or "").split()) < MIN_HTML_WORDS:
         yield RecordError(path, 0, "parse", "no_main_text", "no article text found in the HTML page",
                           RecordError.excerpt_of(data))
         return
     yield RawArticle(
-        input_path=path, record_index=0, input_format="html", text=doc.text, title=doc.title, url=doc.url,
+        input_path=path, record_index=0, input_format="html", text=doc.text,
+        title=strip_site_suffix(doc.title, (doc.sitename, doc.hostname)), url=doc.url,
         published=tuple(v for v in (doc.date, date_from_path(path)) if v),
         authors=_split_authors(doc.author), source=doc.sitename or doc.hostname, language=doc.language,
     )

@@ -80,7 +80,7 @@ def decode_bytes(data: bytes, declared: Optional[str] = None) -> str:
     return western
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u2028\u2029\ufeff\ufffe]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u200b\u200e\u200f\u2028\u2029\ufeff\ufffe]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 # Whole lines that are page furniture, not article text (matched after whitespace folding).
@@ -106,9 +106,11 @@ _JUNK_LINE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
-# Junk words that page scrapes glue to the start or end of a real line ("... Advertisement").
-_JUNK_EDGE = re.compile(r"^(?:\s*\b(?:advertisement|anzeige|werbung)\b\s*)+|(?:\s*\b(?:advertisement|anzeige|werbung)\b\s*)+$",
-                        re.IGNORECASE)
+# Junk words that page scrapes glue to a real line: "Advertisement The minister said ..." or
+# "... on Friday. Advertisement". Case-sensitive and anchored to a sentence boundary, so that
+# "Advertisement revenue fell" and "we saw an advertisement" stay intact.
+_JUNK_WORD = r"(?:Advertisement|ADVERTISEMENT|Anzeige|ANZEIGE|Werbung|WERBUNG)"
+_JUNK_EDGE = re.compile(rf"^(?:{_JUNK_WORD}\s+)+(?=[A-Z\"“‘'])|(?<=[.!?\"”’'])(?:\s+{_JUNK_WORD})+\s*$")
 
 
 def is_junk_line(line: str) -> bool:
@@ -126,7 +128,7 @@ def normalise_line(text: str) -> str:
     """One-line normalisation (titles, names): mojibake repair, entities, NFC, folded spaces."""
     if not text:
         return ""
-    text = ftfy.fix_text(html.unescape(text), normalization="NFC")
+    text = ftfy.fix_text(html.unescape(text), normalization="NFC", fix_character_width=False)
     text = _CONTROL.sub("", text.replace("\r", " ").replace("\n", " "))
     return _SPACES.sub(" ", text).strip()
 
@@ -142,7 +144,7 @@ def normalise_text(text: str) -> str:
     if not text:
         return ""
     text = html.unescape(text) if "&" in text else text
-    text = ftfy.fix_text(text, normalization="NFC", unescape_html=False)
+    text = ftfy.fix_text(text, normalization="NFC", unescape_html=False, fix_character_width=False)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]

@@ -1,0 +1,110 @@
+"""Text decoding and normalisation."""
+from __future__ import annotations
+
+import codecs
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from transforms.text import (count_words, decode_bytes, detect_language, html_to_text, is_junk_line,
+                             normalise_line, normalise_text)
+
+
+@pytest.mark.parametrize("data, expected", [
+    ("Café crème brûlée in the city centre".encode("latin-1"), "Café crème brûlée in the city centre"),
+    ("Zürich news: Müller wins".encode("cp1252"), "Zürich news: Müller wins"),
+    (codecs.BOM_UTF8 + "naïve".encode("utf-8"), "naïve"),
+    ("hello world".encode("utf-16-le"), "hello world"),
+    ("hello world".encode("utf-16-be"), "hello world"),
+    (codecs.BOM_UTF16_LE + "hi there".encode("utf-16-le"), "hi there"),
+    ("中文新闻报道今天发布了".encode("gb2312"), "中文新闻报道今天发布了"),
+])
+def test_decode_bytes_handles_common_encodings(data, expected):
+    assert decode_bytes(data) == expected
+
+
+def test_decode_bytes_never_raises_on_junk():
+    assert isinstance(decode_bytes(bytes(range(256)) * 3), str)
+
+
+def test_normalise_repairs_mojibake_entities_and_whitespace():
+    text = "The  caf\u00c3\u00a9 &amp; bar\u00a0opened.\r\n\r\n\r\nSecond\tparagraph  here."
+    assert normalise_text(text) == "The café & bar opened.\n\nSecond paragraph here."
+
+
+def test_normalise_keeps_paragraphs_and_joins_soft_wraps():
+    text = "First paragraph that\nwraps onto a second line.\n\nSecond paragraph."
+    assert normalise_text(text) == "First paragraph that wraps onto a second line.\n\nSecond paragraph."
+
+
+def test_normalise_without_blank_lines_keeps_each_line_as_paragraph():
+    assert normalise_text("One.\nTwo.\nThree.") == "One.\n\nTwo.\n\nThree."
+
+
+@pytest.mark.parametrize("line", ["Advertisement", "ADVERTISEMENT", "Story continues below advertisement",
+                                  "Share this article", "Read more: other story", "Skip to main content",
+                                  "Sign up for our newsletter", "© 2024 Example News", "Anzeige"])
+def test_junk_lines_are_dropped(line):
+    assert is_junk_line(line)
+    assert normalise_text(f"Real text here.\n\n{line}\n\nMore text.") == "Real text here.\n\nMore text."
+
+
+@pytest.mark.parametrize("line", ["Advertisement revenue fell 20% this year.", "Share prices rose on Monday.",
+                                  "Read the full report, the minister said."])
+def test_sentences_that_start_like_junk_are_kept(line):
+    assert not is_junk_line(line)
+    assert normalise_text(line) == line
+
+
+def test_junk_glued_to_a_line_is_removed():
+    assert normalise_text("Officials met on Friday. Advertisement") == "Officials met on Friday."
+
+
+def test_html_to_text_drops_script_style_and_attributes():
+    html = ('<div><p onclick="steal()">Hello <b>bold</b> world</p><script>alert("x")</script>'
+            '<style>p{}</style><a href="javascript:alert(1)">link</a><p>Second</p></div>')
+    text = html_to_text(html)
+    assert text == "Hello bold world\n\nlink\n\nSecond"
+    assert "alert" not in text and "steal" not in text and "javascript" not in text
+
+
+def test_html_to_text_of_broken_markup_does_not_raise():
+    assert "text" in html_to_text("<p>text <b>unclosed <i>tags")
+
+
+def test_normalise_line_folds_everything_to_one_line():
+    assert normalise_line("  A\n  title&nbsp;with\tspaces ") == "A title with spaces"
+
+
+def test_detect_language_offline():
+    assert detect_language("US immigration officials in New York shot a man in the face on Thursday.") == "en"
+    assert detect_language("Die Bundesregierung hat am Donnerstag neue Maßnahmen beschlossen.") == "de"
+    assert detect_language("short", hint="pt-BR") == "pt"
+
+
+def test_count_words_counts_cjk_characters():
+    assert count_words("Hello, world! It's 2020.") == 5
+    assert count_words("中文新闻") == 4
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_normalise_text_properties(text):
+    out = normalise_text(text)
+    assert out == out.strip()
+    assert "\n\n\n" not in out
+    assert "\r" not in out and "\x00" not in out
+    assert normalise_text(out) == out or normalise_text(normalise_text(out)) == normalise_text(out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000))
+def test_decode_bytes_property_never_raises(data):
+    assert isinstance(decode_bytes(data), str)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=500))
+def test_html_to_text_property_never_raises_and_has_no_tags(text):
+    out = html_to_text(f"<p>{text}</p><script>evil()</script>")
+    assert "evil()" not in out
