@@ -1,0 +1,58 @@
+"""The ``newsbeam`` command: one-line errors, exit codes, summary, local workers."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import EXAMPLES, REPO
+
+ENV = dict(os.environ, PYTHONPATH=str(REPO))
+
+
+def newsbeam(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "pipelines", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO, env=ENV)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    ((), "usage"),
+    (("run",), "the following arguments are required: INPUT"),
+    (("run", "examples"), "--output ROOT is required"),
+    (("run", "no/such/dir", "--output", "x"), "no such file or directory: no/such/dir"),
+    (("run", "examples", "--output", "x", "--workers", "0"), "expected a number >= 1"),
+    (("run", "examples", "--output", "x", "--outptu", "y"), "unknown option '--outptu'"),
+    (("run", "examples", "--output", "/proc/newsbeam-cannot-write"), "cannot write to /proc/newsbeam-cannot-write"),
+    (("frobnicate",), "invalid choice"),
+])
+def test_bad_command_lines_fail_with_one_line(args, fragment):
+    result = newsbeam(*args)
+    assert result.returncode == 2, result
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in result.stderr
+    if fragment != "usage":
+        assert len(lines) == 1 and fragment in lines[0], result.stderr
+    else:
+        assert "usage" in result.stderr.lower()
+
+
+def test_run_prints_summary_and_writes_manifest(tmp_path):
+    result = newsbeam("run", EXAMPLES, "--output", tmp_path / "out", "--run-id", "cli1", "-q")
+    assert result.returncode == 0, result.stderr
+    assert "14 articles" in result.stdout and "17 records read = 14 articles + 2 errors + 1 duplicates" in result.stdout
+    assert "[ok]" in result.stdout and "Traceback" not in result.stderr
+    manifest = json.loads((tmp_path / "out" / "_runs" / "cli1.json").read_text())
+    assert manifest["counts"]["balanced"] and manifest["inputs"] == [str(EXAMPLES)]
+    assert manifest["options"]["runner"] == "FnApiRunner" and manifest["files"]
+    assert "apitools" not in result.stderr
+
+
+def test_two_local_workers_give_the_same_dataset(tmp_path):
+    result = newsbeam("run", EXAMPLES, "--output", tmp_path / "out", "--workers", "2", "--run-id", "w2", "-q")
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "out" / "_runs" / "w2.json").read_text())
+    assert manifest["counts"]["articles"] == 14 and manifest["counts"]["balanced"]
+    assert manifest["options"]["workers"] == 2

@@ -1,0 +1,230 @@
+"""The Beam transforms and the whole ingestion pipeline, end to end."""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+
+import apache_beam as beam
+import duckdb
+import fsspec
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to, is_empty
+
+import schemas
+from pipelines.ingest import build_ingest
+from tests.conftest import CORPORA, EXAMPLES, NOW, SEED, need
+from transforms.dedup import Deduplicate
+from transforms.ingest import ReadArticles
+from transforms.sink import commit_run, committed_files, existing_article_ids, recover, write_part
+
+
+def make_pipeline():
+    return TestPipeline(runner=FnApiRunner())
+
+
+# ------------------------------------------------------------------ transforms
+
+def test_read_articles_transform_main_and_dead_letter(tmp_path):
+    (tmp_path / "good.jsonl").write_text('{"title": "A", "text": "Alpha story."}\n{"bad json\n')
+    (tmp_path / "seed.txt").write_bytes(need(SEED).read_bytes())
+    (tmp_path / "empty.txt").write_text("")
+    with make_pipeline() as p:
+        out = p | ReadArticles([str(tmp_path)], run_id="r1", ingested_at=NOW)
+        assert_that(out["articles"] | beam.Map(lambda a: (a["title"], a["text"][:12], a["run_id"])),
+                    equal_to([("A", "Alpha story.", "r1"), (None, "US immigrati", "r1")]), label="CheckArticles")
+        assert_that(out["errors"] | beam.Map(lambda e: (os.path.basename(e.input_path), e.record_index, e.error_type)),
+                    equal_to([("good.jsonl", 1, "invalid_json"), ("empty.txt", None, "empty_file")]),
+                    label="CheckErrors")
+        assert_that(out["files"] | beam.Map(os.path.basename),
+                    equal_to(["good.jsonl", "seed.txt", "empty.txt"]), label="CheckFiles")
+
+
+def test_deduplicate_within_run_and_against_root(tmp_path):
+    root = str(tmp_path / "root")
+    old = {"article_id": "old", "input_path": "x", "record_index": 0}
+    staged = write_part(root, "articles", "r0", "2020-01-01", [_article_row("old")], "w")
+    commit_run(root, "r0", [staged], {"run_id": "r0"})
+    rows = [dict(_article_row("a"), input_path="b", record_index=0), dict(_article_row("a"), input_path="a", record_index=5),
+            _article_row("old"), _article_row("new")]
+    with make_pipeline() as p:
+        out = p | beam.Create(rows) | Deduplicate(root, "r1")
+        assert_that(out.articles | beam.Map(lambda a: (a["article_id"], a["input_path"], a["record_index"])),
+                    equal_to([("a", "a", 5), ("new", "in", 0)]), label="CheckKept")
+        assert_that(out.duplicates | beam.Map(lambda d: (d["article_id"], d["reason"])),
+                    equal_to([("a", "in_run"), ("old", "in_root")]), label="CheckDuplicates")
+    assert old["article_id"] in existing_article_ids(root)
+
+
+def _article_row(article_id: str):
+    import datetime as dt
+
+    return {"article_id": article_id, "url": None, "source": None, "title": "t", "authors": [], "text": "x",
+            "published_at": None, "language": "en", "word_count": 1, "content_hash": "h", "input_path": "in",
+            "input_format": "text", "record_index": 0, "dt_is_ingest_date": True, "ingested_at": NOW,
+            "run_id": "r", "dt": dt.date(2020, 1, 1)}
+
+
+# ------------------------------------------------------------------ the whole pipeline
+
+def run_ingest(inputs, root, run_id="run1", **kwargs):
+    with make_pipeline() as p:
+        out = build_ingest(p, [str(i) for i in inputs], root=str(root), run_id=run_id, ingested_at=NOW, **kwargs)
+    return out
+
+
+def read_manifest(root, run_id):
+    with fsspec.open(f"{root}/_runs/{run_id}.json", "r") as fh:
+        return json.load(fh)
+
+
+def test_examples_end_to_end_and_counts_add_up(tmp_path):
+    root = tmp_path / "out"
+    run_ingest([EXAMPLES], root)
+    m = read_manifest(root, "run1")["counts"]
+    assert m == {"files": 5, "records_read": 17, "articles": 14, "record_errors": 2, "duplicates": 1,
+                 "duplicates_by_reason": {"in_run": 1}, "errors": 2, "errors_by_stage": {"parse": 2},
+                 "balanced": True}
+    articles = ds.dataset(str(root / "articles"), partitioning="hive").to_table()
+    assert articles.num_rows == 14 and len(set(articles.column("article_id").to_pylist())) == 14
+    errors = ds.dataset(str(root / "errors"), partitioning="hive").to_table().to_pylist()
+    assert sorted(os.path.basename(e["input_path"]) for e in errors) == ["broken-feed.xml", "voa-stories.jsonl"]
+    # nothing staged or temporary is left, every data file is committed under a dt= folder
+    assert not (root / "_staging").exists() or not any((root / "_staging").iterdir())
+    for path in root.rglob("*.parquet"):
+        rel = path.relative_to(root).parts
+        assert rel[0] in ("articles", "errors") and rel[1].startswith("dt=") and rel[2].startswith("part-run1-")
+
+
+def test_dataset_reads_back_with_pyarrow_and_duckdb(tmp_path):
+    root = tmp_path / "out"
+    run_ingest([EXAMPLES], root)
+    table = ds.dataset(str(root / "articles"), partitioning="hive").to_table()
+    assert set(table.column_names) == set(schemas.ARTICLES.names)
+    rows = duckdb.sql(f"select dt, count(*) from read_parquet('{root}/articles/**/*.parquet', hive_partitioning=true) "
+                      f"group by dt order by dt").fetchall()
+    assert sum(n for _, n in rows) == 14
+    import datetime as dt
+    assert (dt.date(2020, 2, 7), 1) in rows
+    seed = duckdb.sql(f"select text, published_at from read_parquet('{root}/articles/**/*.parquet', "
+                      f"hive_partitioning=true) where dt = DATE '2020-02-07'").fetchall()
+    assert seed[0][0].startswith("US immigration officials")
+
+
+def test_files_carry_the_schema_and_its_version(tmp_path):
+    root = tmp_path / "out"
+    run_ingest([EXAMPLES], root)
+    for table in ("articles", "errors"):
+        for path in committed_files(str(root), table):
+            schema = pq.read_schema(path)
+            assert schema.metadata[b"newsbeam.schema_version"] == str(schemas.SCHEMA_VERSION).encode()
+            assert schema.remove_metadata().equals(schemas.file_schema(table).remove_metadata())
+
+
+def test_rerun_is_idempotent(tmp_path):
+    root = tmp_path / "out"
+    run_ingest([EXAMPLES], root, run_id="first")
+    run_ingest([EXAMPLES], root, run_id="second")
+    second = read_manifest(root, "second")["counts"]
+    assert second["articles"] == 0 and second["duplicates_by_reason"] == {"in_root": 14, "in_run": 1}
+    assert second["balanced"]
+    assert ds.dataset(str(root / "articles"), partitioning="hive").count_rows() == 14
+
+
+def test_new_article_in_second_run_is_added(tmp_path):
+    root = tmp_path / "out"
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.jsonl").write_text('{"url": "https://ex.com/a", "text": "First story."}\n')
+    run_ingest([src], root, run_id="first")
+    (src / "a.jsonl").write_text('{"url": "https://ex.com/a?utm_source=x", "text": "First story, edited."}\n'
+                                 '{"url": "https://ex.com/b", "text": "Second story."}\n')
+    run_ingest([src], root, run_id="second")
+    counts = read_manifest(root, "second")["counts"]
+    assert counts["articles"] == 1 and counts["duplicates_by_reason"] == {"in_root": 1}
+
+
+def test_memory_filesystem_round_trip():
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/nb-in/seed.txt", need(SEED).read_bytes())
+    fs.pipe("/nb-in/more/a.jsonl", b'{"title": "T", "text": "Memory story."}\n')
+    try:
+        run_ingest(["memory://nb-in"], "memory://nb-out")
+        m = read_manifest("memory://nb-out", "run1")["counts"]
+        assert m["articles"] == 2 and m["balanced"]
+        files = committed_files("memory://nb-out", "articles")
+        assert len(files) == 2 and all("/articles/dt=" in f for f in files)
+        titles = set()
+        for f in files:
+            with fs.open(f, "rb") as fh:
+                titles |= set(pq.read_table(fh).column("title").to_pylist())
+        assert titles == {None, "T"}
+    finally:
+        fs.rm("/nb-in", recursive=True)
+        fs.rm("/nb-out", recursive=True)
+
+
+def test_folder_of_bad_inputs_all_land_in_errors(tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "spaces.txt").write_bytes(b"  \n\t\n")
+    (bad / "binary.dat").write_bytes(bytes(range(256)) * 8)
+    (bad / "broken.json").write_text('{"title": "x", ')
+    (bad / "broken.xml").write_text("<rss><channel><item><title>cut")
+    (bad / "array.json").write_text("[]")
+    (bad / "nulls.jsonl").write_text("null\n42\n")
+    (bad / "page.html").write_text("<html><body></body></html>")
+    (bad / "trunc.txt.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    root = tmp_path / "out"
+    run_ingest([bad], root)
+    m = read_manifest(root, "run1")["counts"]
+    assert m["articles"] == 0 and m["balanced"] and m["files"] == 9
+    errors = ds.dataset(str(root / "errors"), partitioning="hive").to_table().to_pylist()
+    by_file = {}
+    for e in errors:
+        by_file.setdefault(os.path.basename(e["input_path"]), []).append(e["error_type"])
+        assert e["message"] and e["run_id"] == "run1"
+    assert set(by_file) == {p.name for p in bad.iterdir()}
+    assert by_file["nulls.jsonl"] == ["not_an_object", "not_an_object"]
+
+
+def test_many_rows_split_into_bounded_files(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": f"Story number {i}.", "published": "2021-01-01"}) + "\n"
+                           for i in range(250)))
+    root = tmp_path / "out"
+    run_ingest([src], root, max_rows_per_file=100)
+    files = committed_files(str(root), "articles")
+    assert len(files) == 3 and sorted(pq.read_metadata(f).num_rows for f in files) == [50, 100, 100]
+
+
+def test_recover_rolls_an_interrupted_commit_forward(tmp_path):
+    root = str(tmp_path / "out")
+    staged = [write_part(root, "articles", "r9", "2020-01-01", [_article_row(f"id{i}")], f"w{i}") for i in range(3)]
+    # A run killed mid-commit: the journal is written and one of three files has moved.
+    journal = {"run_id": "r9", "moves": [[s.staged, s.final] for s in staged], "manifest": {"run_id": "r9"}}
+    os.makedirs(f"{root}/_runs", exist_ok=True)
+    with open(f"{root}/_runs/r9.commit.json", "w") as fh:
+        json.dump(journal, fh)
+    os.makedirs(os.path.dirname(staged[0].final), exist_ok=True)
+    shutil.move(staged[0].staged, staged[0].final)
+    assert len(committed_files(root, "articles")) == 1
+    assert recover(root) == ["r9"]
+    assert len(committed_files(root, "articles")) == 3
+    assert os.path.exists(f"{root}/_runs/r9.json") and not os.path.exists(f"{root}/_runs/r9.commit.json")
+    assert not os.path.exists(f"{root}/_staging/r9")
+    assert recover(root) == []
+
+
+def test_uncommitted_staging_is_invisible(tmp_path):
+    root = str(tmp_path / "out")
+    write_part(root, "articles", "r8", "2020-01-01", [_article_row("x")], "w")
+    assert committed_files(root, "articles") == []
+    assert existing_article_ids(root) == frozenset()
+    assert not os.path.exists(f"{root}/articles")
