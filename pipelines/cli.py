@@ -74,6 +74,23 @@ def _add_run_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="Only warnings and the summary.")
 
 
+# Other commands live in their own modules ``pipelines/cmd_<name>.py``, each with
+# ``register(subparsers)`` (adds its sub-parser) and ``main(args, extra_args) -> int``.
+_COMMAND_MODULES = ("query", "compact", "report", "watch", "stream")
+
+
+def _command_modules() -> Dict[str, object]:
+    import importlib
+    import importlib.util
+
+    found = {}
+    for name in _COMMAND_MODULES:
+        module_name = f"pipelines.cmd_{name}"
+        if importlib.util.find_spec(module_name) is not None:
+            found[name] = importlib.import_module(module_name)
+    return found
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsbeam", description="Ingest news articles and feeds into a partitioned Parquet dataset.")
@@ -81,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="Ingest INPUT... into the dataset at --output.",
                          description="Ingest files, folders, globs and feed files into ROOT.")
     _add_run_args(run)
+    for module in _command_modules().values():
+        module.register(sub)
     return parser
 
 
@@ -188,7 +207,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 2
         if args.command == "run":
             return run_command(args, beam_args)
-        raise UsageError(f"unknown command {args.command!r}")
+        module = _command_modules().get(args.command)
+        if module is None:
+            raise UsageError(f"unknown command {args.command!r}")
+        return module.main(args, beam_args)
     except UsageError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return 2
