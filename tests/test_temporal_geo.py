@@ -1,0 +1,74 @@
+"""Event date resolution and offline geocoding."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from transforms.geo import geocode
+from transforms.temporal import find_date_expressions, resolve_date
+
+FRI = dt.date(2020, 2, 7)  # the seed's publication date, a Friday
+
+
+@pytest.mark.parametrize("text, published, expected", [
+    ("on Thursday", FRI, dt.date(2020, 2, 6)),
+    ("on Friday", FRI, dt.date(2020, 2, 7)),
+    ("last Friday", FRI, dt.date(2020, 1, 31)),
+    ("on Saturday", FRI, dt.date(2020, 2, 1)),
+    ("yesterday", FRI, dt.date(2020, 2, 6)),
+    ("Yesterday's attack", dt.date(2020, 3, 1), dt.date(2020, 2, 29)),  # across a month end, leap year
+    ("yesterday", dt.date(2021, 1, 1), dt.date(2020, 12, 31)),  # across a year end
+    ("on Wednesday", dt.date(2021, 1, 1), dt.date(2020, 12, 30)),
+    ("on Monday", dt.date(2020, 3, 2), dt.date(2020, 3, 2)),
+    ("today", FRI, FRI), ("this morning", FRI, FRI), ("tomorrow", FRI, dt.date(2020, 2, 8)),
+    ("three days ago", FRI, dt.date(2020, 2, 4)), ("2 weeks ago", FRI, dt.date(2020, 1, 24)),
+    ("on February 6", FRI, dt.date(2020, 2, 6)), ("on Feb. 6, 2019", FRI, dt.date(2019, 2, 6)),
+    ("on 6 February 2020", FRI, dt.date(2020, 2, 6)), ("on Dec. 30", dt.date(2021, 1, 2), dt.date(2020, 12, 30)),
+    ("2020-01-31", FRI, dt.date(2020, 1, 31)),
+])
+def test_past_dates_resolve_against_publication(text, published, expected):
+    assert resolve_date(text, published) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("will meet on Monday", dt.date(2020, 2, 10)),
+    ("on Friday", dt.date(2020, 2, 14)),
+    ("on January 3", dt.date(2021, 1, 3)),
+])
+def test_future_dates_look_forward(text, expected):
+    published = FRI if "January" not in text else dt.date(2020, 12, 20)
+    assert resolve_date(text, published, future=True) == expected
+
+
+@pytest.mark.parametrize("text", ["last week", "earlier this week", "Earlier this week, police said", "last month",
+                                  "recently", "in recent days"])
+def test_vague_expressions_keep_text_but_no_date(text):
+    (expr,) = find_date_expressions(text, FRI)
+    assert expr.date is None and expr.text.lower() in text.lower()
+
+
+def test_no_expression_and_ordinary_words():
+    assert find_date_expressions("The minister may visit the sun-lit coast.", FRI) == []
+
+
+def test_relative_dates_without_publication_date_are_unknown():
+    assert resolve_date("on Thursday", None) is None
+    assert resolve_date("on Feb. 6, 2019", None) == dt.date(2019, 2, 6)
+
+
+@pytest.mark.parametrize("name, kind, cc, lat", [
+    ("Brooklyn", "city", "US", 40.65), ("Bensonhurst", "city", "US", 40.60), ("New York", "city", "US", 40.71),
+    ("Mexico", "country", "MX", 19.43), ("Connecticut", "us_state", "US", None), ("the United States", "country", "US", None),
+    ("Kiev", "city", "UA", 50.45), ("Washington", "city", "US", 38.90),
+])
+def test_geocode(name, kind, cc, lat):
+    point = geocode(name)
+    assert point is not None and point.kind == kind and point.country_code == cc
+    if lat is not None:
+        assert abs(point.latitude - lat) < 0.05
+
+
+@pytest.mark.parametrize("name", ["turkey", "Nowhere Land", "", "the"])
+def test_geocode_unknown(name):
+    assert geocode(name) is None
