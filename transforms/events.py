@@ -342,6 +342,12 @@ def _flags(trigger) -> Tuple[bool, bool, bool]:
             token_aux = _aux(token)
             hypothetical = hypothetical or any(a in _MODALS for a in token_aux)
             future = future or any(a in _FUTURE_AUX for a in token_aux)
+        if child.dep_ in ("dobj", "nsubjpass", "nsubj") and child.pos_ in ("NOUN", "PROPN"):
+            # an event noun inherits its verb's modality: "Ice could order the deportation"
+            negated = negated or _has_neg(token)
+            token_aux = _aux(token)
+            hypothetical = hypothetical or any(a in _MODALS for a in token_aux)
+            future = future or any(a in _FUTURE_AUX for a in token_aux)
         if child.dep_ in ("conj",):
             continue
         if child.dep_ in ("ccomp", "advcl", "relcl", "acl", "pobj", "prep", "pcomp", "dobj"):
@@ -443,7 +449,7 @@ def _arguments(trigger, rule: Rule):
         if verb is not None and verb.pos_ in ("VERB", "AUX"):
             if trigger.dep_ in ("dobj", "obj") and actor is None:
                 actor = _subject(verb)  # "the US imposed sanctions": light verb + event noun
-            elif trigger.dep_ == "nsubj" and recipient is None:
+            elif trigger.dep_ == "nsubj" and recipient is None and verb.lemma_.lower() not in _LIGHT_VERBS:
                 objs = _children(verb, "dobj", "obj")
                 recipient = objs[0] if objs else None  # "an airstrike hit a hospital"
             elif trigger.dep_ == "nsubjpass" and actor is None:
@@ -459,6 +465,8 @@ def _arguments(trigger, rule: Rule):
     return actor, recipient
 
 
+_LIGHT_VERBS = {"take", "have", "be", "occur", "happen", "become", "remain", "continue", "come", "begin", "start",
+                "end", "last", "follow", "seem", "appear"}
 _TIME_WORDS = {"a.m.", "p.m.", "am", "pm", "time", "hour", "minute", "morning", "afternoon", "evening", "night",
                "day", "week", "month", "year", "o'clock", "noon", "midnight"}
 
