@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 
-.PHONY: install demo test test-all lock clean
+.PHONY: install demo test test-all eval lock clean
 
 $(STAMP): requirements.lock setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+eval: $(STAMP)
+	$(BIN)/python eval/eval_entities.py
+	test ! -f eval/eval_events.py || $(BIN)/python eval/eval_events.py
 
 # Re-pin every dependency with hashes after changing setup.py (needs the package registry).
 lock: $(STAMP)

