@@ -193,7 +193,9 @@ def _listens_to_tok2vec(nlp, names: Iterable[str]) -> bool:
     for name in names:
         if name in ("sentencizer", PARAGRAPH_PIPE):
             continue
-        model = nlp.get_pipe(name).model
+        model = getattr(nlp.get_pipe(name), "model", None)
+        if model is None or not hasattr(model, "walk"):
+            continue  # rule-based components (attribute_ruler, lemmatizer) have no network
         for node in model.walk():
             if node.name.startswith("tok2vec-listener") or "Listener" in type(node).__name__:
                 return True

@@ -1,0 +1,77 @@
+"""The seed article end to end through entities and events: the issue's 'done when' list."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.conftest import NOW, SEED, need
+from transforms.articles import build_article
+from transforms.readers import read_input
+
+
+@pytest.fixture(scope="module")
+def seed():
+    from transforms.entities import ENTITY_PIPES, extract_entities, load_nlp, resolve_model_name
+    from transforms.event_stage import event_rows
+
+    name = resolve_model_name(None)
+    nlp = load_nlp(name, keep=ENTITY_PIPES)
+    row = build_article(next(iter(read_input(str(need(SEED))))), run_id="r", ingested_at=NOW)
+    doc = nlp(row["text"])
+    entities = extract_entities(doc, row["article_id"])
+    return row, entities, event_rows(doc, row, entities, name)
+
+
+def test_shooting_is_an_assault_with_firearms_on_thursday_in_new_york(seed):
+    _, _, events = seed
+    shot = next(e for e in events if e["trigger"] == "shot" and e["event_type"] == "ASSAULT")
+    assert shot["mode"] == "firearms" and shot["quad_class"] == "material_conflict"
+    assert "immigration officials" in shot["actor"] and shot["recipient"] == "a man"
+    assert shot["event_date"] == dt.date(2020, 2, 6) and shot["date_text"] == "on Thursday"
+    assert shot["location"] in ("New York", "Bensonhurst", "Brooklyn") and shot["country_code"] == "US"
+    assert abs(shot["latitude"] - 40.7) < 0.2 and abs(shot["longitude"] + 74.0) < 0.2
+    assert not (shot["negated"] or shot["hypothetical"] or shot["future"])
+
+
+def test_arrest_aimed_at_avendano_hernandez_in_bensonhurst(seed):
+    _, _, events = seed
+    arrest = next(e for e in events if e["event_type"] == "COERCE" and e["mode"] == "arrest"
+                  and e["recipient_canonical"] == "Gasper Avendano-Hernandez")
+    assert arrest["recipient_entity_id"] and "officials" in arrest["actor"]
+    assert arrest["location"] == "Bensonhurst" and arrest["location_source"] == "sentence"
+
+
+def test_police_arrest_earlier_this_week_has_no_exact_date(seed):
+    _, _, events = seed
+    police = next(e for e in events if e["event_type"] == "COERCE" and e["actor"] == "the police")
+    assert police["recipient_canonical"] == "Gasper Avendano-Hernandez"
+    assert police["event_date"] is None and police["date_text"] == "Earlier this week"
+
+
+def test_assault_on_two_officers(seed):
+    _, _, events = seed
+    assault = next(e for e in events if e["trigger"] == "assaulted")
+    assert assault["event_type"] == "ASSAULT" and assault["recipient"] == "two of his officers"
+
+
+def test_ice_officers_attack_is_coded_to_ice(seed):
+    _, _, events = seed
+    attack = next(e for e in events if e["trigger"] == "attacked")
+    assert attack["actor_canonical"] == "Immigration and Customs Enforcement"
+    assert attack["recipient_canonical"] == "Gasper Avendano-Hernandez"
+
+
+def test_quoted_purpose_is_hypothetical_and_said_is_no_event(seed):
+    _, _, events = seed
+    assert all(e["hypothetical"] for e in events if e["trigger"] in ("detain",))
+    assert not [e for e in events if e["trigger"].lower() in ("said", "says", "reports", "told")]
+
+
+def test_offsets_and_ids(seed):
+    row, _, events = seed
+    assert len({e["event_id"] for e in events}) == len(events)
+    for e in events:
+        assert row["text"][e["trigger_start"]:e["trigger_end"]] == e["trigger"]
+        assert row["text"][e["sentence_start"]:e["sentence_end"]] == e["sentence"]
+        assert 0 < e["confidence"] <= 1
