@@ -18,6 +18,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	rm -rf $(DEMO_OUT)
 	$(BIN)/newsbeam run examples --output $(DEMO_OUT)
+	@echo "Top actors of ASSAULT events in the US (a README example query):"
+	$(BIN)/newsbeam query $(DEMO_OUT) "SELECT coalesce(actor_canonical, actor) AS actor, count(*) AS events, count(DISTINCT article_id) AS articles, string_agg(DISTINCT recipient_canonical, '; ') AS against FROM events WHERE event_type = 'ASSAULT' AND country_code = 'US' AND coalesce(actor_canonical, actor) IS NOT NULL GROUP BY 1 ORDER BY events DESC, actor LIMIT 10"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

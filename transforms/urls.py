@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 from typing import Optional
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 __all__ = ["canonical_url", "article_id", "url_identity", "is_tracking_param"]
 
@@ -50,7 +50,7 @@ def canonical_url(url: Optional[str]) -> Optional[str]:
     netloc = host if (port is None or port == _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
     query.sort()
-    path = parts.path or "/"
+    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")  # spaces and the like percent-encoded
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
 
 
