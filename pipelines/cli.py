@@ -152,6 +152,7 @@ def run_command(args: argparse.Namespace, beam_args: List[str]) -> int:
     """``newsbeam run``: validate, recover, run the pipeline, print the summary."""
     import apache_beam as beam
 
+    import transforms.fetch_beam  # noqa: F401  (registers the --fetch-* options with Beam's parser)
     from pipelines.ingest import build_ingest, new_run_id
     from transforms.inputs import expand_input
     from transforms.sink import ensure_writable, load_manifest, recover
@@ -202,6 +203,9 @@ def run_command(args: argparse.Namespace, beam_args: List[str]) -> int:
     manifest = load_manifest(root, run_id)
     if manifest is None:
         raise RuntimeError(f"the run finished but wrote no manifest under {root}/_runs")
+    from transforms.fetch_state import compact_validators
+
+    compact_validators(root)  # fold this run's HTTP validators into ROOT/_state/http.json
     print(_summary(manifest, root, time.monotonic() - started))
     return 0 if manifest["counts"]["balanced"] else 1
 

@@ -81,7 +81,8 @@ def build_ingest(pipeline: beam.Pipeline, patterns: List[str], *, root: str, run
     ``articles`` (unique rows), ``errors`` (error rows), ``duplicates``, ``entities``, ``events``
     and ``manifest``. With ``nlp=False`` only articles and errors are produced."""
     read_kwargs = {k: v for k, v in (("max_file_bytes", max_file_bytes), ("max_line_bytes", max_line_bytes)) if v}
-    read = pipeline | "ReadArticles" >> ReadArticles(patterns, run_id=run_id, ingested_at=ingested_at, **read_kwargs)
+    read = pipeline | "ReadArticles" >> ReadArticles(patterns, run_id=run_id, ingested_at=ingested_at, root=root,
+                                                     **read_kwargs)
     unique = read["articles"] | "Deduplicate" >> Deduplicate(root, run_id)
     articles = unique.articles
     record_errors = read["errors"]

@@ -10,6 +10,8 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.articles import build_article
+from transforms.fetch import FetchSettings, is_url
+from transforms.fetch_beam import FetchArticlePages, FetchFeeds, FetchOptions, fetch_settings_from_options
 from transforms.inputs import expand_input
 from transforms.readers import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LINE_BYTES, read_input
 from transforms.records import RawArticle, RecordError
@@ -89,31 +91,75 @@ class _NormaliseFn(beam.DoFn):
             yield result
 
 
+def _fetches(patterns: List[str]) -> bool:
+    from transforms.feedlists import is_feed_list
+
+    return any(is_url(p) or is_feed_list(p) for p in patterns)
+
+
 class ReadArticles(beam.PTransform):
-    """Input patterns (paths, directories, globs, fsspec URLs) to ``articles`` rows.
+    """Input patterns (paths, directories, globs, fsspec URLs, http(s) feed URLs, feed lists) to
+    ``articles`` rows.
 
     Returns a tuple-like result with ``articles`` (dict rows), ``errors`` (:class:`RecordError`)
-    and ``files`` (one element per input file, for counting). Every record read ends up in exactly
-    one of ``articles`` and ``errors``.
+    and ``files`` (one element per input file or feed URL, for counting). Every record read ends up
+    in exactly one of ``articles`` and ``errors``; ``errors`` also holds the ``fetch`` rows (a feed
+    that could not be fetched, an article page that could not be fetched), which are not records.
+
+    Fetching (see ``transforms.fetch_beam``): ``root`` is the dataset root whose ``_state`` keeps
+    the conditional-GET validators, ``fetch`` the HTTP settings and ``fetch_articles`` whether to
+    follow entry links. Left as None they come from the pipeline's options (``--output``,
+    :class:`~transforms.fetch_beam.FetchOptions`).
     """
 
     def __init__(self, patterns: List[str], *, run_id: str, ingested_at: _dt.datetime,
-                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES):
+                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+                 root: Optional[str] = None, fetch: Optional[FetchSettings] = None,
+                 fetch_articles: Optional[bool] = None):
         super().__init__()
         self._patterns = list(patterns)
         self._run_id = run_id
         self._ingested_at = ingested_at
         self._max_file_bytes = max_file_bytes
         self._max_line_bytes = max_line_bytes
+        self._root = root
+        self._fetch = fetch
+        self._fetch_articles = fetch_articles
+
+    def _fetch_config(self, pipeline):
+        options = pipeline.options
+        fetch = self._fetch or fetch_settings_from_options(options, max_decompressed_bytes=self._max_file_bytes)
+        fetch_articles = (self._fetch_articles if self._fetch_articles is not None
+                          else options.view_as(FetchOptions).fetch_articles)
+        root = self._root or options.get_all_options(retain_unknown_options=True).get("output")
+        return fetch, fetch_articles, root
 
     def expand(self, pbegin):
+        fetch, fetch_articles, root = self._fetch_config(pbegin.pipeline)
         files = (pbegin
                  | "CreatePatterns" >> beam.Create(self._patterns)
                  | "ExpandInputs" >> beam.ParDo(_ExpandFn())
                  | "SpreadFiles" >> beam.Reshuffle())
-        read = files | "ReadFiles" >> beam.ParDo(
+        local = files
+        fetched = None
+        if _fetches(self._patterns):
+            if not root:
+                _LOGGER.warning("no dataset root known: conditional GET validators are not kept")
+            local = files | "LocalFiles" >> beam.Filter(lambda p: not is_url(p))
+            fetched = (files
+                       | "FeedUrls" >> beam.Filter(is_url)
+                       | "FetchFeeds" >> FetchFeeds(fetch, state_root=root, run_id=self._run_id))
+        read = local | "ReadFiles" >> beam.ParDo(
             _ReadFileFn(self._max_file_bytes, self._max_line_bytes)).with_outputs(ERRORS_TAG, main="raw")
-        normalised = read.raw | "Normalise" >> beam.ParDo(
+        raw, errors = read.raw, [read[ERRORS_TAG]]
+        if fetched is not None:
+            raw = (raw, fetched.raw) | "FlattenRaw" >> beam.Flatten()
+            errors.append(fetched[ERRORS_TAG])
+        if fetch_articles:
+            pages = raw | "FetchArticles" >> FetchArticlePages(fetch, root=root, run_id=self._run_id)
+            raw = pages["raw"]
+            errors.append(pages["errors"])
+        normalised = raw | "Normalise" >> beam.ParDo(
             _NormaliseFn(self._run_id, self._ingested_at)).with_outputs(ERRORS_TAG, main="articles")
-        errors = (read[ERRORS_TAG], normalised[ERRORS_TAG]) | "FlattenRecordErrors" >> beam.Flatten()
+        errors = tuple(errors) + (normalised[ERRORS_TAG],) | "FlattenRecordErrors" >> beam.Flatten()
         return {"articles": normalised.articles, "errors": errors, "files": files}

@@ -1,4 +1,6 @@
-"""Input expansion: files, directories (recursive) and globs, local or any fsspec URL."""
+"""Input expansion: files, directories (recursive) and globs, local or any fsspec URL; http(s)
+feed URLs (fetched later, see ``transforms.fetch``) and feed lists (``@list.txt``, ``.opml``, see
+``transforms.feedlists``)."""
 from __future__ import annotations
 
 import posixpath
@@ -11,6 +13,10 @@ __all__ = ["expand_input", "is_hidden"]
 _GLOB_CHARS = set("*?[")
 
 
+def _is_url(text: str) -> bool:
+    return text[:8].lower().startswith(("http://", "https://"))
+
+
 def is_hidden(path: str) -> bool:
     """True for names starting with ``.`` or ``_`` anywhere below the input root (``.git``,
     newsbeam's own ``_staging``), which are skipped when a directory is walked."""
@@ -20,7 +26,25 @@ def is_hidden(path: str) -> bool:
 def expand_input(pattern: str) -> List[str]:
     """Every file that ``pattern`` names, sorted: the file itself, every non-hidden file below a
     directory, or every file matching a glob (``**`` recurses). Raises FileNotFoundError when
-    nothing matches."""
+    nothing matches.
+
+    An http(s) URL is returned as is (nothing is fetched here). A feed list (``@PATH`` or
+    ``PATH.opml``) gives what it lists, in its order: URLs as they are, other entries expanded as
+    inputs (lists inside lists are not followed); a bad list raises ``FeedListError`` (a ValueError).
+    """
+    from transforms.feedlists import is_feed_list, read_feed_list
+
+    if _is_url(pattern):
+        return [pattern]
+    if is_feed_list(pattern):
+        out: List[str] = []
+        for entry in read_feed_list(pattern):
+            if is_feed_list(entry):
+                raise ValueError(f"feed list {pattern} names another feed list ({entry}); lists do not nest")
+            for item in expand_input(entry):
+                if item not in out:
+                    out.append(item)
+        return out
     fs, path = fsspec.core.url_to_fs(pattern)
     local = isinstance(fs, fsspec.implementations.local.LocalFileSystem)
 

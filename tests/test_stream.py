@@ -1,0 +1,121 @@
+"""The streaming pipeline: TestStream (dedup across windows, expiry) and a bounded PeriodicImpulse."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import apache_beam as beam
+import pyarrow.dataset as ds
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+from apache_beam.testing.test_stream import TestStream
+from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.transforms.window import TimestampedValue
+
+from pipelines.streaming import build_from_entries, build_stream, periodic_ticks
+from tests.conftest import REPO
+from tests.feedserver import Feed, FeedServer, Status, rss
+from transforms.fetch import FetchSettings
+from transforms.records import RawArticle
+
+T0 = 1_790_000_100  # 2026-09-21T14:15:00Z, a window boundary
+WINDOW = 15 * 60
+FAST = FetchSettings(connect_timeout=0.5, read_timeout=0.5, total_timeout=1.0, retries=0, host_delay=0.0)
+
+
+def entry(n: int, url_suffix: str = "") -> RawArticle:
+    return RawArticle(input_path="http://feeds.example/a.xml", record_index=n, input_format="feed",
+                      text=f"Story number {n} text.", title=f"Story {n}", url=f"https://news.example/{n}{url_suffix}",
+                      published=("2026-09-21T14:00:00Z",))
+
+
+def streaming_pipeline():
+    options = PipelineOptions()
+    options.view_as(StandardOptions).streaming = True
+    return beam.Pipeline(runner=BundleBasedDirectRunner(), options=options)
+
+
+def committed(root):
+    runs = [json.loads(p.read_text()) for p in sorted((root / "_runs").glob("*.json"))]
+    articles = ds.dataset(str(root / "articles"), partitioning="hive").to_table().to_pylist()
+    return runs, articles
+
+
+def window_rows(manifest):
+    return manifest["window"]["start"][11:16], manifest["counts"]["articles"], manifest["counts"]["duplicates"]
+
+
+def test_a_duplicate_in_a_later_window_is_dropped(tmp_path):
+    root = tmp_path / "root"
+    events = (TestStream()
+              .advance_watermark_to(T0)
+              .add_elements([TimestampedValue(entry(1), T0 + 10), TimestampedValue(entry(2), T0 + 20)])
+              .advance_watermark_to(T0 + WINDOW + 1)  # the first window closes and commits
+              .add_elements([TimestampedValue(entry(2, "?utm_source=rss"), T0 + WINDOW + 30),  # same story again
+                             TimestampedValue(entry(3), T0 + WINDOW + 40)])
+              .advance_watermark_to(T0 + 2 * WINDOW + 1)
+              .add_elements([TimestampedValue(entry(1), T0 + 2 * WINDOW + 50)])  # only a duplicate
+              .advance_watermark_to_infinity())
+    with streaming_pipeline() as p:
+        manifests = build_from_entries(p | events, ["http://feeds.example/a.xml"], root=str(root), job_id="t1")
+        assert_that(manifests | beam.Map(window_rows),
+                    equal_to([("14:15", 2, 0), ("14:30", 1, 1), ("14:45", 0, 1)]), label="CheckWindows")
+    runs, articles = committed(root)
+    assert sorted(a["title"] for a in articles) == ["Story 1", "Story 2", "Story 3"]
+    assert [r["run_id"] for r in runs] == ["20260921T141500Z-t1", "20260921T143000Z-t1", "20260921T144500Z-t1"]
+    assert all(r["counts"]["balanced"] for r in runs)
+    # the files of a window are committed together under its run id
+    assert {a["run_id"] for a in articles if a["title"] == "Story 3"} == {"20260921T143000Z-t1"}
+
+
+def test_dedup_state_expires_after_the_ttl_since_last_seen(tmp_path):
+    root = tmp_path / "root"
+    ttl = 3600
+    events = (TestStream()
+              .advance_watermark_to(T0)
+              .add_elements([TimestampedValue(entry(1), T0)])
+              .advance_watermark_to(T0 + 1800)
+              .add_elements([TimestampedValue(entry(1), T0 + 1800)])  # seen again: kept for another hour
+              .advance_watermark_to(T0 + 1800 + ttl - 60)
+              .add_elements([TimestampedValue(entry(1), T0 + 1800 + ttl - 60)])  # still remembered
+              .advance_watermark_to(T0 + 1800 + 3 * ttl)  # absent for longer than the ttl: forgotten
+              .add_elements([TimestampedValue(entry(1), T0 + 1800 + 3 * ttl)])
+              .advance_watermark_to_infinity())
+    with streaming_pipeline() as p:
+        manifests = build_from_entries(p | events, ["x"], root=str(root), job_id="t2", dedup_ttl=ttl)
+        assert_that(manifests | beam.Map(lambda m: (m["counts"]["articles"], m["counts"]["duplicates"])),
+                    equal_to([(1, 0), (0, 1), (0, 1), (1, 0)]), label="CheckExpiry")
+
+
+def test_bounded_periodic_impulse_polls_feeds_and_writes_windows(tmp_path):
+    root = tmp_path / "root"
+    with FeedServer() as srv:
+        srv.routes["/a.xml"] = [Feed(rss("A", [("One", "http://example.org/1", "Story one.")]), etag='"1"'),
+                                Feed(rss("A", [("One", "http://example.org/1", "Story one."),
+                                               ("Two", "http://example.org/2", "Story two.")]), etag='"2"')]
+        srv.routes["/down.xml"] = Status(500)
+        feeds = [srv.url("/a.xml"), srv.url("/down.xml")]
+        p = beam.Pipeline(runner=FnApiRunner())
+        ticks = periodic_ticks(p, start=T0, interval=60, stop=T0 + 4 * 60)  # 4 polls, explicit timestamps
+        build_stream(ticks, feeds, root=str(root), job_id="pi", fetch=FAST, window=120)
+        p.run().wait_until_finish()
+        hits = (srv.hits("/a.xml"), srv.hits("/down.xml"))
+    runs, articles = committed(root)
+    assert hits == (4, 4)
+    assert sorted(a["title"] for a in articles) == ["One", "Two"]  # each exactly once over 4 polls
+    assert [r["window"]["start"][11:16] for r in runs] == ["14:14", "14:16", "14:18"]  # 2-minute windows
+    assert sum(r["counts"]["files"] for r in runs) == 8 and all(r["counts"]["balanced"] for r in runs)
+    assert sum(r["counts"]["errors_by_stage"].get("fetch", 0) for r in runs) == 4  # one row per failed poll
+    errors = ds.dataset(str(root / "errors"), partitioning="hive").to_table().to_pylist()
+    assert {e["input_path"] for e in errors} == {feeds[1]} and len(errors) == 4
+
+
+def test_stream_command_needs_a_streaming_runner_or_ticks(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    result = subprocess.run([sys.executable, "-m", "pipelines", "stream", "http://127.0.0.1:9/feed.xml", "--output",
+                             str(tmp_path / "root")], capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+    assert result.returncode == 2 and "cannot run an unbounded pipeline" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
