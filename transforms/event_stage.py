@@ -40,7 +40,8 @@ def _set_entities(sent_doc, offset: int, entities: Sequence[Dict[str, Any]]) -> 
 def event_rows(doc, article: Dict[str, Any], entities: Sequence[Dict[str, Any]], model_name: str) -> List[Dict[str, Any]]:
     """``events`` rows of one article, from its entity-pass ``doc`` and its entity rows."""
     published = article["published_at"].date() if article.get("published_at") else None
-    ctx = ArticleContext(article["article_id"], published, entities, run_id=article["run_id"], dt=article["dt"])
+    ctx = ArticleContext(article["article_id"], published, entities, run_id=article["run_id"], dt=article["dt"],
+                         text=article["text"])
     sentences = [(s.text, s.start_char) for s in doc.sents]
     wanted = [i for i, (text, _) in enumerate(sentences) if candidate_sentence(text)]
     parsed = {}

@@ -56,6 +56,7 @@ class Rule:
     modifier_modes: Tuple[Tuple[str, str], ...] = ()
     weight: float = 1.0
     not_subjects: Tuple[str, ...] = ()
+    needs_xcomp: bool = False  # "asked X to ...", "warned that ... would", "offered to ..."
 
 
 _R = Rule
@@ -107,7 +108,10 @@ LEXICON: Tuple[Rule, ...] = (
     _R("massacre", "V", "ASSAULT", "targeted"), _R("massacre", "N", "ASSAULT", "targeted"),
     _R("ambush", "V", "ASSAULT"), _R("ambush", "N", "ASSAULT"), _R("clash", "V", "ASSAULT"),
     _R("clash", "N", "ASSAULT"), _R("fighting", "N", "ASSAULT", weight=0.7),
-    _R("fight", "V", "ASSAULT", particle="back"),
+    _R("fight", "V", "ASSAULT", "beat", particle="back"),
+    _R("blow", "V", "ASSAULT", "explosives", particle="up", not_objects=("balloon", "tyre", "tire")),
+    _R("gunfight", "N", "ASSAULT", "firearms"), _R("firefight", "N", "ASSAULT", "firearms"),
+    _R("demolish", "V", "COERCE", "seize", weight=0.7),
     # COERCE
     _R("arrest", "V", "COERCE", "arrest"), _R("arrest", "N", "COERCE", "arrest"),
     _R("detain", "V", "COERCE", "arrest"), _R("detention", "N", "COERCE", "arrest", weight=0.7),
@@ -131,13 +135,15 @@ LEXICON: Tuple[Rule, ...] = (
        modifier_modes=(("hunger", "hunger"),)),
     _R("walkout", "N", "PROTEST", "strike"), _R("boycott", "V", "PROTEST", "boycott"), _R("boycott", "N", "PROTEST", "boycott"),
     _R("blockade", "N", "PROTEST", "obstruct", weight=0.7), _R("picket", "V", "PROTEST", "demo"),
+    _R("block", "V", "PROTEST", "obstruct", objects=("road", "street", "highway", "bridge", "access", "entrance",
+       "traffic", "railway", "port", "border", "crossing", "motorway")),
     # THREATEN
     _R("threaten", "V", "THREATEN"), _R("threat", "N", "THREATEN", weight=0.6), _R("ultimatum", "N", "THREATEN"),
-    _R("warn", "V", "THREATEN", weight=0.7),
+    _R("warn", "V", "THREATEN", weight=0.7, needs_xcomp=True),
     # REQUEST
     _R("demand", "V", "REQUEST"), _R("urge", "V", "REQUEST"), _R("call", "V", "REQUEST", preps=("for", "on", "upon")),
     _R("appeal", "V", "REQUEST", preps=("for", "to")), _R("request", "V", "REQUEST"), _R("plead", "V", "REQUEST"),
-    _R("ask", "V", "REQUEST", weight=0.6),
+    _R("ask", "V", "REQUEST", weight=0.6, needs_xcomp=True),
     # ACCUSE
     _R("accuse", "V", "ACCUSE", "allege"), _R("accusation", "N", "ACCUSE", "allege"), _R("blame", "V", "ACCUSE", "allege"),
     _R("condemn", "V", "ACCUSE", "disapprove"), _R("condemnation", "N", "ACCUSE", "disapprove"),
@@ -145,16 +151,19 @@ LEXICON: Tuple[Rule, ...] = (
     _R("criticism", "N", "ACCUSE", "disapprove", weight=0.7), _R("denounce", "V", "ACCUSE", "disapprove"),
     _R("slam", "V", "ACCUSE", "disapprove", weight=0.7),
     _R("charge", "V", "ACCUSE", "allege", preps=("with",)), _R("indict", "V", "ACCUSE", "allege"),
-    _R("sue", "V", "ACCUSE", "allege"), _R("lawsuit", "N", "ACCUSE", "allege"),
+    _R("sue", "V", "ACCUSE", "allege"),
+    _R("charge", "N", "ACCUSE", "allege", objects=("face", "file", "bring", "press", "plead", "deny", "level",
+       "criminal", "murder", "terrorism", "corruption", "fraud")), _R("lawsuit", "N", "ACCUSE", "allege"),
     _R("investigate", "V", "ACCUSE", "investigate"), _R("investigation", "N", "ACCUSE", "investigate", weight=0.7),
     _R("probe", "N", "ACCUSE", "investigate", weight=0.7), _R("probe", "V", "ACCUSE", "investigate"),
     # REJECT
     _R("reject", "V", "REJECT"), _R("refuse", "V", "REJECT"), _R("deny", "V", "REJECT"), _R("veto", "V", "REJECT"),
-    _R("rebuff", "V", "REJECT"), _R("dismiss", "V", "REJECT", objects=("claim", "allegation", "report", "charge",
-       "accusation", "criticism", "demand", "call", "proposal", "offer", "idea", "suggestion", "concern")),
+    _R("rebuff", "V", "REJECT"), _R("renege", "V", "REJECT"), _R("dismiss", "V", "REJECT", objects=("claim", "allegation", "report", "charge",
+       "accusation", "criticism", "demand", "call", "proposal", "offer", "idea", "suggestion", "concern", "appeal",
+       "request", "plea", "bid")),
     # AGREE
     _R("agree", "V", "AGREE"), _R("pledge", "V", "AGREE"), _R("promise", "V", "AGREE", weight=0.7),
-    _R("vow", "V", "AGREE", weight=0.7),
+    _R("vow", "V", "AGREE", weight=0.7), _R("offer", "V", "AGREE", weight=0.7, needs_xcomp=True),
     _R("sign", "V", "AGREE", objects=("deal", "agreement", "accord", "treaty", "pact", "memorandum", "declaration",
        "ceasefire", "truce", "contract")),
     _R("agreement", "N", "AGREE", objects=("reach", "sign", "strike", "seal", "conclude"), weight=0.8),
@@ -167,6 +176,7 @@ LEXICON: Tuple[Rule, ...] = (
     _R("visit", "N", "CONSULT", "visit", weight=0.8), _R("host", "V", "CONSULT", "host", weight=0.7,
        not_objects=("event", "party", "show", "game", "match", "festival", "concert", "conference", "summit", "tournament")),
     _R("phone", "V", "CONSULT", "phone"), _R("discuss", "V", "CONSULT", weight=0.7),
+    _R("mediation", "N", "CONSULT", "meet", weight=0.8),
     # SUPPORT
     _R("praise", "V", "SUPPORT"), _R("endorse", "V", "SUPPORT"), _R("support", "V", "SUPPORT", weight=0.7),
     _R("back", "V", "SUPPORT", weight=0.6, not_objects=("car", "truck", "vehicle")),
@@ -179,6 +189,7 @@ LEXICON: Tuple[Rule, ...] = (
     # COOPERATE
     _R("cooperate", "V", "COOPERATE"), _R("collaborate", "V", "COOPERATE"), _R("extradite", "V", "COOPERATE", "legal"),
     _R("cooperation", "N", "COOPERATE", weight=0.6),
+    _R("share", "V", "COOPERATE", "intelligence", objects=("intelligence", "information", "expertise", "data")),
     # AID
     _R("aid", "V", "AID"), _R("donate", "V", "AID"),
     _R("provide", "V", "AID", objects=("aid", "assistance", "supply", "food", "medicine", "weapon", "arm", "support",
@@ -202,11 +213,15 @@ LEXICON: Tuple[Rule, ...] = (
        "membership", "funding")),
     _R("cut", "V", "SANCTION", "discontinue", objects=("tie", "relation", "aid", "funding")),
     _R("freeze", "V", "SANCTION", "discontinue", objects=("asset", "account", "fund")),
+    _R("halt", "V", "SANCTION", "discontinue", objects=("aid", "talk", "cooperation", "trade", "funding", "export",
+       "import", "shipment")),
     # MOBILIZE
     _R("deploy", "V", "MOBILIZE", "troops"), _R("deployment", "N", "MOBILIZE", "troops", weight=0.8),
     _R("mobilize", "V", "MOBILIZE", "troops"), _R("mobilise", "V", "MOBILIZE", "troops"),
     _R("send", "V", "MOBILIZE", "troops", objects=("troop", "soldier", "force", "warship", "tank", "jet")),
     _R("send", "V", "MOBILIZE", "police", objects=("police", "officer", "riot")),
+    _R("reinforce", "V", "MOBILIZE", "troops", objects=("troop", "force", "presence", "border", "position")),
+    _R("strengthen", "V", "MOBILIZE", "troops", objects=("troop", "force", "presence")),
 )
 
 _BY_LEMMA: Dict[str, List[Rule]] = {}
@@ -257,6 +272,10 @@ class ArticleContext:
     reference_text: Optional[str] = None
     last_plural_actor: Optional[Tuple[str, Optional[str], Optional[str]]] = None
     dominant_place: Optional[Tuple[str, Any]] = None
+    text: Optional[str] = None  # the article text: paragraph breaks reset a vague reference date
+    lead_date: Optional[Tuple[_dt.date, str]] = None
+    last_end: Optional[int] = None
+    last_start: int = 0
 
     def __post_init__(self) -> None:
         self.entities = sorted(self.entities, key=lambda e: e["start_char"])
@@ -350,6 +369,12 @@ def _flags(trigger) -> Tuple[bool, bool, bool]:
             future = future or any(a in _FUTURE_AUX for a in token_aux)
         if child.dep_ in ("conj",):
             continue
+        if child.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in ("after", "before", "when", "once",
+                                                                          "until", "if", "unless")
+                                         for c in child.children):
+            token_aux = _aux(token)
+            hypothetical = hypothetical or any(a in _MODALS for a in token_aux)
+            future = future or any(a in _FUTURE_AUX for a in token_aux)
         if child.dep_ in ("ccomp", "advcl", "relcl", "acl", "pobj", "prep", "pcomp", "dobj"):
             break
     return negated, hypothetical, future
@@ -465,6 +490,18 @@ def _arguments(trigger, rule: Rule):
     return actor, recipient
 
 
+_WEAPON_WORDS = {"gun", "rifle", "pistol", "bomb", "missile", "rocket", "drone", "artillery", "shell", "grenade",
+                 "explosive", "airstrike", "tank", "knife", "machete", "weapon", "troop", "force", "army", "military"}
+_ACCIDENT_PRONE = {"kill", "explode", "explosion", "blast", "detonate", "injure", "wound", "killing"}
+_ACCIDENT_WORDS = {"accident", "accidental", "accidentally", "crash", "collision", "flood", "earthquake", "storm",
+                   "landslide", "avalanche", "derailment", "overdose", "disease", "illness", "cancer", "heatwave"}
+
+
+def _accidental(token) -> bool:
+    """Deaths and blasts in accidents and disasters are not assaults."""
+    return any(t.lemma_.lower() in _ACCIDENT_WORDS for t in token.sent)
+
+
 _LIGHT_VERBS = {"take", "have", "be", "occur", "happen", "become", "remain", "continue", "come", "begin", "start",
                 "end", "last", "follow", "seem", "appear"}
 _TIME_WORDS = {"a.m.", "p.m.", "am", "pm", "time", "hour", "minute", "morning", "afternoon", "evening", "night",
@@ -525,7 +562,18 @@ def _match_rule(token) -> Optional[Rule]:
                 continue
         if rule.not_subjects and {c.lemma_.lower() for c in token.children if c.dep_ == "nsubj"} & set(rule.not_subjects):
             continue
-        if rule.preps and not (preps & set(rule.preps)):
+        if rule.preps:
+            # the preposition must follow the verb and not introduce a date ("On Friday, X called ...")
+            good = {c.lower_ for c in token.children if c.dep_ in ("prep", "agent", "dative") and c.i > token.i
+                    and not any(g.ent_type_ in ("DATE", "TIME") for g in c.children)}
+            if not (good & set(rule.preps)):
+                continue
+        if rule.needs_xcomp and not any(
+                c.dep_ == "xcomp" or (c.dep_ == "ccomp" and any(a.lower_ in _MODALS | _FUTURE_AUX | {"would"}
+                                                                for a in c.children if a.dep_ == "aux"))
+                for c in token.children):
+            continue
+        if rule.event == "ASSAULT" and rule.lemma in _ACCIDENT_PRONE and _accidental(token):
             continue
         if rule.particle and rule.particle not in particles:
             continue
@@ -549,6 +597,10 @@ def _mode(rule: Rule, trigger) -> Optional[str]:
             return "explosives"
         if words & {"knife", "machete", "stab"}:
             return "primitive"
+        if rule.lemma in ("attack", "assault") and rule.pos == "V" and not words & _WEAPON_WORDS:
+            objs = [c for c in trigger.children if c.dep_ in ("dobj", "nsubjpass")]
+            if objs and (objs[0].ent_type_ == "PERSON" or objs[0].pos_ == "PRON"):
+                return "beat"  # one person attacking another, no weapon named
     return rule.mode
 
 
@@ -593,6 +645,14 @@ def _argument(token, sent, offset: int, ctx: ArticleContext):
     if ent is None:
         return text, None, None
     return text, ent["canonical"], ent["entity_id"]
+
+
+def _is_modifier_or_actor(t) -> bool:
+    """A place entity (by its root token) that only modifies a noun ("Connecticut license plates",
+    "City Hall spokeswoman") or acts ("Russia threatened") does not say where an event happened."""
+    if t.dep_ in ("compound", "amod", "nmod", "poss"):
+        return t.head.ent_type_ not in ("GPE", "LOC", "FAC") and t.head.lemma_.lower() not in _PLACE_NOUNS
+    return t.dep_ in ("nsubj", "nsubjpass", "dobj") or (t.dep_ == "conj" and t.head.dep_ == "nsubj")
 
 
 def _location(sent_start: int, sent_end: int, ctx: ArticleContext, modifier_starts=frozenset()):
@@ -642,8 +702,11 @@ def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) ->
     events: List[Dict[str, Any]] = []
     seen = set()
     for sent, offset in sentences:
+        start = offset if isinstance(sent, str) else (sent[0].idx + offset if len(sent) else offset)
+        _new_paragraph(ctx, start)
         if isinstance(sent, str):
             _advance_date(sent, ctx)
+            ctx.last_start, ctx.last_end = start, start + len(sent)
             continue
         sent_start = sent[0].idx + offset if len(sent) else offset
         sent_end = sent[-1].idx + len(sent[-1].text) + offset if len(sent) else offset
@@ -651,10 +714,7 @@ def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) ->
         sentence_dates = find_date_expressions(sent_text, ctx.published)
         # Places used as modifiers ("Connecticut license plates", "US officials") do not say where.
         # Places that act ("Russia threatened") are actors, not where the event happened.
-        modifiers = frozenset(t.idx + offset for t in sent if t.ent_iob_ == "B" and (
-            (t.dep_ in ("compound", "amod", "nmod", "poss") and t.head.ent_type_ not in ("GPE", "LOC", "FAC")
-             and t.head.lemma_.lower() not in _PLACE_NOUNS)
-            or t.dep_ in ("nsubj", "nsubjpass", "dobj") or (t.dep_ == "conj" and t.head.dep_ == "nsubj")))
+        modifiers = frozenset(ent.start_char + offset for ent in sent.ents if _is_modifier_or_actor(ent.root))
         for token in sent:
             rule = _match_rule(token)
             if rule is None:
@@ -703,7 +763,20 @@ def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) ->
                 "dt": ctx.dt,
             })
         _advance_date(sent_text, ctx, sentence_dates)
+        ctx.last_start, ctx.last_end = sent_start, sent_end
     return events
+
+
+def _new_paragraph(ctx: ArticleContext, start: int) -> None:
+    """At a paragraph break, a vague reference date ("earlier this week") stops applying; the
+    lead's date (the story's main day) takes over again."""
+    if ctx.text is None or ctx.last_end is None:
+        return
+    previous = ctx.text[ctx.last_start:start]  # the previous sentence, with the white space after it
+    if "\n\n" not in previous[len(previous.rstrip()):]:
+        return
+    if ctx.reference_text is not None and ctx.reference_date is None and ctx.lead_date is not None:
+        ctx.reference_date, ctx.reference_text = ctx.lead_date
 
 
 def _event_date(token, sentence_dates, ctx: ArticleContext, future: bool):
@@ -742,3 +815,7 @@ def _advance_date(text: str, ctx: ArticleContext, found=None) -> None:
     if found:
         last = found[-1]
         ctx.reference_date, ctx.reference_text = last.date, last.text
+        if ctx.lead_date is None:
+            first = next((d for d in found if d.date is not None), None)
+            if first is not None:
+                ctx.lead_date = (first.date, first.text)
