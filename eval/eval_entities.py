@@ -44,7 +44,7 @@ from transforms.entities import ENTITY_PIPES, extract_entities, load_nlp, resolv
 from transforms.readers import read_input  # noqa: E402
 from transforms.records import RecordError  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
+SHARED = ROOT.parent / "shared" if (ROOT.parent / "shared").exists() else Path("/work/shared")
 SEED_GOLD = ROOT / "eval" / "gold" / "seed_entities.json"
 WIKIEVENTS = SHARED / "corpora" / "wikievents-dev" / "dev.jsonl"
 VOA = SHARED / "corpora" / "voa" / "voa_stories.jsonl"

@@ -57,7 +57,7 @@ from transforms.geo import geocode  # noqa: E402
 from transforms.readers import read_input  # noqa: E402
 from transforms.records import RawArticle  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
+SHARED = ROOT.parent / "shared" if (ROOT.parent / "shared").exists() else Path("/work/shared")
 SEED_GOLD = ROOT / "eval" / "gold" / "seed_events.json"
 WIKIEVENTS = SHARED / "corpora" / "wikievents-dev" / "dev.jsonl"
 WIKIEVENTS_COREF = SHARED / "corpora" / "wikievents-dev" / "coref-dev.jsonlines"

@@ -19,9 +19,9 @@ from transforms.records import RecordError
 
 # The real model loads once per module (about 2 s); these run in the default suite.
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEED = SHARED / "seed" / "2020-02-07-bensonhurst.txt"
-VOA = SHARED / "corpora" / "voa" / "voa_stories.jsonl"
+from tests.conftest import CORPORA, SEED  # noqa: E402  (../shared beside the repo, or the workplace copy)
+
+VOA = CORPORA / "voa" / "voa_stories.jsonl"
 NOW = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)
 ICE = "Immigration and Customs Enforcement"
 
