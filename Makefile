@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 
-.PHONY: install demo test test-all eval lock clean
+.PHONY: install demo test test-all eval bench lock clean
 
 $(STAMP): requirements.lock setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py
 
 eval: $(STAMP)
 	$(BIN)/python eval/eval_entities.py

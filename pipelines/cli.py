@@ -149,13 +149,13 @@ def _summary(manifest: Dict, root: str, seconds: float) -> str:
 
 
 def run_command(args: argparse.Namespace, beam_args: List[str]) -> int:
-    """``newsbeam run``: validate, recover, run the pipeline, print the summary."""
+    """``newsbeam run``: validate, take ROOT's run lock, recover, run the pipeline, print the summary."""
     import apache_beam as beam
 
     import transforms.fetch_beam  # noqa: F401  (registers the --fetch-* options with Beam's parser)
     from pipelines.ingest import build_ingest, new_run_id
     from transforms.inputs import expand_input
-    from transforms.sink import ensure_writable, load_manifest, recover
+    from transforms.sink import ensure_writable, load_manifest, recover, remove_orphans, run_lock
 
     if not args.output:
         raise UsageError("--output ROOT is required")
@@ -182,31 +182,36 @@ def run_command(args: argparse.Namespace, beam_args: List[str]) -> int:
         ensure_writable(root)
     except (OSError, ImportError, ValueError) as exc:
         raise UsageError(f"cannot write to {root}: {exc}")
-    recover(root)
+    # Runs on one ROOT take turns (see transforms.sink.run_lock): recovery, deduplication against
+    # ROOT and the commit then always see every earlier run complete.
+    with run_lock(root, on_wait=lambda holder: _LOGGER.warning("waiting for the run holding %s/_locks/run.lock "
+                                                                "to finish (%s)", root, holder)):
+        recover(root)
+        remove_orphans(root)
 
-    ingested_at = _dt.datetime.now(_dt.timezone.utc)
-    run_id = args.run_id or new_run_id(ingested_at)
-    options, local = _pipeline_options(args, beam_args)
-    recorded = {"runner": args.runner or "FnApiRunner", "workers": args.workers,
-                "max_file_bytes": args.max_file_bytes, "max_line_bytes": args.max_line_bytes,
-                "max_rows_per_file": args.max_rows_per_file, "nlp": not args.skip_nlp,
-                "spacy_model": args.spacy_model, "nlp_batch_size": args.nlp_batch_size}
-    _LOGGER.info("run %s: %d input(s) -> %s", run_id, len(args.inputs), root)
-    started = time.monotonic()
-    pipeline = beam.Pipeline(runner=_make_runner(local), options=options)
-    build_ingest(pipeline, list(args.inputs), root=root, run_id=run_id, ingested_at=ingested_at, options=recorded,
-                 max_file_bytes=args.max_file_bytes, max_line_bytes=args.max_line_bytes,
-                 max_rows_per_file=args.max_rows_per_file, nlp=not args.skip_nlp, spacy_model=args.spacy_model,
-                 nlp_batch_size=args.nlp_batch_size)
-    result = pipeline.run()
-    result.wait_until_finish()
-    manifest = load_manifest(root, run_id)
-    if manifest is None:
-        raise RuntimeError(f"the run finished but wrote no manifest under {root}/_runs")
-    from transforms.fetch_state import compact_validators
+        ingested_at = _dt.datetime.now(_dt.timezone.utc)
+        run_id = args.run_id or new_run_id(ingested_at)
+        options, local = _pipeline_options(args, beam_args)
+        recorded = {"runner": args.runner or "FnApiRunner", "workers": args.workers,
+                    "max_file_bytes": args.max_file_bytes, "max_line_bytes": args.max_line_bytes,
+                    "max_rows_per_file": args.max_rows_per_file, "nlp": not args.skip_nlp,
+                    "spacy_model": args.spacy_model, "nlp_batch_size": args.nlp_batch_size}
+        _LOGGER.info("run %s: %d input(s) -> %s", run_id, len(args.inputs), root)
+        started = time.monotonic()
+        pipeline = beam.Pipeline(runner=_make_runner(local), options=options)
+        build_ingest(pipeline, list(args.inputs), root=root, run_id=run_id, ingested_at=ingested_at, options=recorded,
+                     max_file_bytes=args.max_file_bytes, max_line_bytes=args.max_line_bytes,
+                     max_rows_per_file=args.max_rows_per_file, nlp=not args.skip_nlp, spacy_model=args.spacy_model,
+                     nlp_batch_size=args.nlp_batch_size)
+        result = pipeline.run()
+        result.wait_until_finish()
+        manifest = load_manifest(root, run_id)
+        if manifest is None:
+            raise RuntimeError(f"the run finished but wrote no manifest under {root}/_runs")
+        from transforms.fetch_state import compact_validators
 
-    compact_validators(root)  # fold this run's HTTP validators into ROOT/_state/http.json
-    print(_summary(manifest, root, time.monotonic() - started))
+        compact_validators(root)  # fold this run's HTTP validators into ROOT/_state/http.json
+        print(_summary(manifest, root, time.monotonic() - started))
     return 0 if manifest["counts"]["balanced"] else 1
 
 

@@ -18,10 +18,14 @@ from transforms.records import RawArticle, RecordError
 
 _LOGGER = logging.getLogger(__name__)
 
-__all__ = ["ReadArticles", "error_row", "ERRORS_TAG"]
+__all__ = ["ReadArticles", "error_row", "ERRORS_TAG", "MAX_TEXT_CHARS"]
 
 ERRORS_TAG = "errors"
 _NS = "newsbeam"
+MAX_TEXT_CHARS = 2_000_000
+"""Longest raw article text (characters, markup included) that is normalised; longer is one
+``text_too_long`` error row. The longest real news articles are ~200,000 characters; normalising
+a 50 MB "article" would take over 1 GB of memory for nothing anyone reads."""
 
 
 def error_row(err: RecordError, run_id: str, ingested_at: _dt.datetime) -> Dict[str, Any]:
@@ -79,6 +83,13 @@ class _NormaliseFn(beam.DoFn):
         self._errors = Metrics.counter(_NS, "normalise_errors")
 
     def process(self, raw: RawArticle):
+        if len(raw.text) > MAX_TEXT_CHARS:
+            self._errors.inc()
+            yield beam.pvalue.TaggedOutput(ERRORS_TAG, RecordError(
+                raw.input_path, raw.record_index, "normalise", "text_too_long",
+                f"the article text has {len(raw.text)} characters (at most {MAX_TEXT_CHARS})",
+                RecordError.excerpt_of(raw.text[:500])))
+            return
         try:
             result = build_article(raw, run_id=self._run_id, ingested_at=self._ingested_at)
         except Exception as exc:  # a bug or a pathological input: one error row, never a crashed run

@@ -12,14 +12,22 @@ journal that lists every move and the manifest, moves the files into place, writ
 and removes the journal. A run that dies before the journal leaves nothing visible; one that dies
 while moving is rolled forward by :func:`recover` at the start of the next run, so a run is
 either entirely visible or not at all once recovery has run.
+
+Runs of ``newsbeam run`` on one ROOT take turns: :class:`run_lock` (``ROOT/_locks/run.lock``) is held
+from recovery to the commit, so a run's deduplication always sees every article committed before
+it, and two runs started together write each article once (the second counts them ``in_root``).
+:func:`remove_orphans` clears what killed runs left under ``_staging`` and ``_runs``.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import logging
+import os
 import posixpath
 import secrets
+import socket
+import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import fsspec
@@ -33,6 +41,7 @@ _LOGGER = logging.getLogger(__name__)
 __all__ = [
     "StagedFile", "write_part", "commit_run", "recover", "committed_files", "existing_article_ids",
     "staging_dir", "runs_dir", "ensure_writable", "load_manifest", "DEFAULT_MAX_ROWS_PER_FILE",
+    "run_lock", "remove_orphans", "ORPHAN_AGE_SECONDS",
 ]
 
 DEFAULT_MAX_ROWS_PER_FILE = 50_000
@@ -197,3 +206,119 @@ def load_manifest(root: str, run_id: str) -> Optional[Dict[str, Any]]:
         return None
     with fs.open(path, "r") as fh:
         return json.load(fh)
+
+
+class run_lock:
+    """Exclusive lock on ROOT for one run: ``ROOT/_locks/run.lock``; a second run waits for it.
+
+    Local disks: ``fcntl.flock`` on the file. The kernel drops the lock when its holder dies, even by
+    SIGKILL, so a killed run never blocks the next one. Other fsspec file systems (object stores
+    have no locks): best effort, a lock file created if absent (:class:`transforms.compact.lock`),
+    taken over when its holder is a dead process on this host; two hosts starting runs within
+    the same second can both get it, so schedule runs on one ROOT from one place. ``on_wait`` is
+    called once with the holder's description when the lock is busy.
+    """
+
+    def __init__(self, root: str, *, poll_seconds: float = 1.0, on_wait=None):
+        self._fs, base = _fs(root)
+        self._root = root
+        self.path = posixpath.join(base, "_locks", "run.lock")
+        self._local = isinstance(self._fs, fsspec.implementations.local.LocalFileSystem)
+        self._poll = poll_seconds
+        self._on_wait = on_wait or (lambda holder: _LOGGER.warning("waiting for another run on this ROOT (%s)", holder))
+        self._fd: Optional[int] = None
+        self._remote = None
+
+    def _describe(self) -> str:
+        return json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                           "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+
+    def __enter__(self) -> "run_lock":
+        self._fs.makedirs(posixpath.dirname(self.path), exist_ok=True)
+        if self._local:
+            import fcntl
+
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self._on_wait(os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "unknown holder")
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, self._describe().encode(), 0)
+            self._fd = fd
+            return self
+        from transforms.compact import CompactionBusy, lock
+
+        waited = False
+        while True:
+            remote = lock(self._root, "run")
+            try:
+                self._remote = remote.__enter__()
+                return self
+            except CompactionBusy as busy:
+                if not waited:
+                    self._on_wait(str(busy).replace("another compaction holds", "held:"))
+                    waited = True
+                time.sleep(self._poll)
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            import fcntl
+
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+        elif self._remote is not None:
+            self._remote.__exit__(*exc)
+            self._remote = None
+
+
+ORPHAN_AGE_SECONDS = 6 * 3600
+"""Staging of a run whose newest file is older than this, with no commit journal, is a killed run's."""
+
+
+def _newest_mtime(fs: fsspec.AbstractFileSystem, path: str) -> Optional[float]:
+    newest = None
+    for info in fs.find(path, withdirs=True, detail=True).values():
+        mtime = info.get("mtime") or info.get("updated") or info.get("LastModified") or info.get("created")
+        if hasattr(mtime, "timestamp"):
+            mtime = mtime.timestamp()
+        if isinstance(mtime, (int, float)):
+            newest = mtime if newest is None else max(newest, mtime)
+    return newest
+
+
+def remove_orphans(root: str, *, older_than: float = ORPHAN_AGE_SECONDS, now: Optional[float] = None) -> List[str]:
+    """Delete what killed runs left behind and nobody reads: ``_staging/<run_id>`` folders without a
+    commit journal (never committed, so never visible) and ``_runs/*.tmp-*`` half-written JSON,
+    when their newest file is older than ``older_than`` seconds (a run still writing is younger;
+    ``newsbeam compact``'s own staging is left to it). Call after :func:`recover`; returns the paths
+    removed."""
+    fs, base = _fs(root)
+    now = time.time() if now is None else now
+    removed: List[str] = []
+    runs = posixpath.join(base, "_runs")
+    staging_root = posixpath.join(base, "_staging")
+    candidates: List[str] = []
+    if fs.exists(staging_root):
+        for path in fs.ls(staging_root, detail=False):
+            run_id = posixpath.basename(path.rstrip("/"))
+            if run_id.startswith("compact-") or fs.exists(posixpath.join(runs, f"{run_id}.commit.json")):
+                continue
+            candidates.append(path)
+    if fs.exists(runs):
+        candidates += [p for p in fs.glob(posixpath.join(runs, "*.tmp-*"))]
+    for path in candidates:
+        try:
+            newest = _newest_mtime(fs, path)
+            if newest is not None and now - newest < older_than:
+                continue
+            fs.rm(path, recursive=True)
+        except OSError as exc:  # gone meanwhile, or not ours to delete: never fail a run for it
+            _LOGGER.debug("left %s: %s", path, exc)
+            continue
+        removed.append(path)
+        _LOGGER.warning("removed %s left by a killed run", path)
+    return removed

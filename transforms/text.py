@@ -190,12 +190,90 @@ _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "templ
               "button", "select", "textarea", "head", "title", "meta", "link")
 
 
+def _visible_text(root) -> str:
+    """The text of an lxml tree with paragraph breaks around block elements.
+
+    Iterative (an explicit stack, not recursion), so a page nested 100,000 levels deep costs time
+    and memory in proportion to its size and never hits Python's recursion limit.
+    """
+    parts: list = []
+    stack: list = [(root, False)]
+    while stack:
+        el, closing = stack.pop()
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        block = tag in _BLOCK_TAGS
+        if closing:
+            if block:
+                parts.append("\n\n")
+            if el is not root and el.tail:
+                parts.append(el.tail)
+            continue
+        if block:
+            parts.append("\n\n")
+        if el.text:
+            parts.append(el.text)
+        stack.append((el, True))
+        stack.extend((child, False) for child in reversed(el))
+    return "".join(parts)
+
+
+_TAG_NAME = re.compile(r"(/?)([A-Za-z][\w:-]*)")
+
+
+def _strip_markup(markup: str) -> str:
+    """Tag stripping in one linear pass (no backtracking regex): the fallback of
+    :func:`html_to_text`. Comments, declarations and the content of non-text elements
+    (:data:`_DROP_TAGS`) are dropped, block elements become paragraph breaks, attributes never reach
+    the text. A ``<`` that cannot start a tag is text; an unterminated tag or comment ends the text."""
+    out: list = []
+    i, n = 0, len(markup)
+    skip = None  # the non-text element being skipped
+    while i < n:
+        lt = markup.find("<", i)
+        if lt < 0:
+            if skip is None:
+                out.append(markup[i:])
+            break
+        if skip is None:
+            out.append(markup[i:lt])
+        if markup.startswith("<!--", lt):
+            end = markup.find("-->", lt + 4)
+            i = n if end < 0 else end + 3
+            continue
+        after = markup[lt + 1:lt + 2]
+        if not (after.isalpha() or after in ("/", "!", "?")):
+            if skip is None:
+                out.append("<")  # "a < b" is text, not a tag
+            i = lt + 1
+            continue
+        gt = markup.find(">", lt + 1)
+        if gt < 0:
+            break  # an unterminated tag at the end, as browsers do
+        i = gt + 1
+        m = _TAG_NAME.match(markup, lt + 1, gt)
+        if m is None:  # <!DOCTYPE ...>, <?pi?>, </ >
+            continue
+        closing, name = m.group(1) == "/", m.group(2).lower()
+        if skip is not None:
+            if closing and name == skip:
+                skip = None
+            continue
+        if name in _DROP_TAGS and not closing and not markup[lt:gt].rstrip().endswith("/"):
+            skip = name
+        elif name in _BLOCK_TAGS:
+            out.append("\n\n")
+        else:
+            out.append(" " if name in ("td", "th") else "")
+    return "".join(out)
+
+
 def html_to_text(markup: str) -> str:
     """Visible text of an HTML fragment, one paragraph per block element.
 
     Script, style and other non-text elements are removed with their content; attributes (``on*=``,
     ``javascript:`` URLs) never reach the text. No network or file access (lxml's HTML parser
-    resolves no entities). Never raises: unparseable markup falls back to tag stripping.
+    resolves no entities). Never raises: markup lxml cannot read (or nested too deep for it) falls
+    back to :func:`_strip_markup`.
     """
     if not markup or not markup.strip():
         return ""
@@ -205,27 +283,12 @@ def html_to_text(markup: str) -> str:
 
         root = lxml.html.fragment_fromstring(markup, create_parent="div")
         etree.strip_elements(root, *_DROP_TAGS, etree.Comment, etree.ProcessingInstruction, with_tail=False)
-        parts: list = []
-
-        def walk(el) -> None:
-            tag = el.tag.lower() if isinstance(el.tag, str) else ""
-            block = tag in _BLOCK_TAGS
-            if block:
-                parts.append("\n\n")
-            if el.text:
-                parts.append(el.text)
-            for child in el:
-                walk(child)
-                if child.tail:
-                    parts.append(child.tail)
-            if block:
-                parts.append("\n\n")
-
-        walk(root)
-        text = "".join(parts)
+        text = _visible_text(root)
     except Exception:
-        text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", markup)
-        text = re.sub(r"(?s)<[^>]*>", " ", text)
+        text = ""
+    if not text.strip():
+        # lxml failed, or gave up on a page nested deeper than libxml2's limit (256 levels)
+        text = _strip_markup(markup)
     text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
