@@ -6,7 +6,7 @@ Run from the repository root::
 
 Every text goes through the real pipeline: an ``articles`` row (``build_article``; for the seed
 ``read_input`` first) -> ``load_nlp(resolve_model_name(None), keep=ENTITY_PIPES)`` -> doc ->
-:func:`extract_entities` -> :func:`transforms.event_stage.event_rows`. Models are loaded once.
+:func:`extract_entities` -> :func:`transforms.event_stage.event_rows_batch`. The model is loaded once.
 Two system variants are shown side by side: ``all rows`` (every events row) and ``asserted``
 (rows with ``negated``, ``hypothetical`` and ``future`` all false).
 
@@ -315,23 +315,21 @@ class Pipeline:
     def __init__(self, model_name: Optional[str] = None) -> None:
         self.model = resolve_model_name(model_name)
         started = time.perf_counter()
-        self.nlp = load_nlp(self.model, keep=ENTITY_PIPES)
-        from transforms.event_stage import parser_for
-
-        parser_for(self.model)  # the event stage's parse pipeline, loaded once per process
+        self.nlp = load_nlp(self.model, keep=ENTITY_PIPES)  # the event stage runs its other components
         self.load_seconds = time.perf_counter() - started
 
     def events(self, rows: Sequence[Dict[str, Any]]) -> List[List[Dict[str, Any]]]:
-        from transforms.event_stage import event_rows
+        from transforms.event_stage import event_rows_batch
 
-        out = []
-        for row, doc in zip(rows, self.nlp.pipe([r["text"] for r in rows], batch_size=32)):
+        docs = list(self.nlp.pipe([r["text"] for r in rows], batch_size=32))
+        entity_lists = []
+        for row, doc in zip(rows, docs):
             entities = extract_entities(doc, row["article_id"])
             for e in entities:
                 e.setdefault("run_id", row["run_id"])
                 e.setdefault("dt", row["dt"])
-            out.append(event_rows(doc, row, entities, self.model))
-        return out
+            entity_lists.append(entities)
+        return event_rows_batch(self.nlp, docs, rows, entity_lists)
 
 
 _NOW = _dt.datetime.now(_dt.timezone.utc)

@@ -252,10 +252,11 @@ def _article(i: int, text: str, language: str = "en"):
             "dt": _dt.date(2020, 2, 7), "input_path": "in.jsonl", "record_index": i}
 
 
-def _explode(doc, article, results):
-    if "BOOM" in article["text"]:
+def _explode(nlp, docs, articles, results):
+    """Fails for the whole batch when one article says BOOM: the stage retries one by one."""
+    if any("BOOM" in a["text"] for a in articles):
         raise RuntimeError("boom")
-    return entity_rows(doc, article, results)
+    return [entity_rows(doc, article) for doc, article in zip(docs, articles)]
 
 
 ARTICLES = [

@@ -20,7 +20,7 @@ def seed():
     row = build_article(next(iter(read_input(str(need(SEED))))), run_id="r", ingested_at=NOW)
     doc = nlp(row["text"])
     entities = extract_entities(doc, row["article_id"])
-    return row, entities, event_rows(doc, row, entities, name)
+    return row, entities, event_rows(doc, row, entities, nlp)
 
 
 def test_shooting_is_an_assault_with_firearms_on_thursday_in_new_york(seed):
@@ -75,3 +75,39 @@ def test_offsets_and_ids(seed):
         assert row["text"][e["trigger_start"]:e["trigger_end"]] == e["trigger"]
         assert row["text"][e["sentence_start"]:e["sentence_end"]] == e["sentence"]
         assert 0 < e["confidence"] <= 1
+
+
+def test_batch_parse_equals_one_article_at_a_time(seed):
+    """The event stage parses the candidate sentences of a whole batch together; the rows of an
+    article must not depend on its neighbours in the batch."""
+    from transforms.entities import ENTITY_PIPES, extract_entities, load_nlp
+    from transforms.event_stage import event_rows, event_rows_batch
+
+    row, entities, events = seed
+    nlp = load_nlp(None, keep=ENTITY_PIPES)
+    other = dict(row, article_id="other", text="Rebels attacked a convoy near Goma on Monday. Talks failed.")
+    docs = list(nlp.pipe([other["text"], row["text"]]))
+    batch = event_rows_batch(nlp, docs, [other, row], [extract_entities(docs[0], "other"), entities])
+    assert batch[1] == events == event_rows(docs[1], row, entities, nlp)
+    assert [e["trigger"] for e in batch[0]] == ["attacked"] and batch[0][0]["event_type"] == "ASSAULT"
+
+
+def test_candidate_sentences_are_copied_exactly_with_their_offsets(seed):
+    from transforms.entities import ENTITY_PIPES, load_nlp
+    from transforms.event_stage import parse_docs, prepare
+
+    row, entities, _ = seed
+    nlp = load_nlp(None, keep=ENTITY_PIPES)
+    doc = nlp(row["text"])
+    prepared = prepare(doc, entities)
+    assert 0 < len(prepared.segments) < len(prepared.sentences)
+    parsed = parse_docs(nlp, [prepared.doc])[0]
+    for index, first, end, offset in prepared.segments:
+        text, start = prepared.sentences[index]
+        span = parsed[first:end]
+        assert span.text == text and span.start_char + offset == start
+        assert parsed[first].is_sent_start  # the preset boundary survived the parser
+        assert all(t.head.i in range(first, end) for t in span)  # no arc leaves the sentence
+    for ent in parsed.ents:  # entity rows are set on the copy at the same article offsets
+        seg = next(s for s in prepared.segments if s[1] <= ent.start < s[2])
+        assert any(e["start_char"] == ent.start_char + seg[3] and e["label"] == ent.label_ for e in entities)

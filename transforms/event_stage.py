@@ -1,60 +1,154 @@
 """Event extraction inside the NLP pass: parse only the sentences that can hold an event.
 
-The entity pass (``ner`` + ``senter``) gives sentence boundaries and entity rows. Sentences
-that contain a trigger word (:func:`transforms.events.candidate_sentence`, about 40% of news
-sentences) are parsed with the tagger, lemmatizer and dependency parser in one ``nlp.pipe``
-call per article; the others only advance the discourse date. The article's resolved entities
-are set on the parsed sentences, so the parse never runs NER again.
+The entity pass (``ner`` + ``senter``) gives tokens, sentence boundaries and entity rows.
+Sentences that contain a trigger word (:func:`transforms.events.candidate_sentence`, about 40%
+of news sentences) are copied, already tokenised, into one new ``Doc`` per article with their
+sentence starts preset and the article's resolved entities set; the docs of a whole batch of
+articles then go through the parsing components of the *same* loaded pipeline (``tok2vec``,
+``tagger``, ``parser``, ``attribute_ruler``, ``lemmatizer``: disabled in the entity pass, so
+they are only ever run here) in one ``pipe`` call per component. The other sentences only
+advance the discourse date. Nothing is tokenised, loaded or NER-tagged twice.
 """
 from __future__ import annotations
 
-import functools
-from typing import Any, Dict, List, Sequence
+import dataclasses
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from transforms.entities import load_nlp
 from transforms.events import ArticleContext, candidate_sentence, extract_events
 
-__all__ = ["PARSE_PIPES", "event_rows", "parser_for"]
+__all__ = ["PARSE_PIPES", "ParseInput", "event_rows", "event_rows_batch", "parse_docs", "prepare"]
 
-PARSE_PIPES = ("tagger", "attribute_ruler", "lemmatizer", "parser")
+PARSE_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
+"""Components run on the candidate sentences, in this order (those the model has)."""
 
-
-@functools.lru_cache(maxsize=4)
-def parser_for(model_name: str):
-    """The parsing pipeline of ``model_name``, loaded once per process."""
-    return load_nlp(model_name, keep=PARSE_PIPES)
+PARSE_BATCH_SIZE = 64
 
 
-def _set_entities(sent_doc, offset: int, entities: Sequence[Dict[str, Any]]) -> None:
+@dataclasses.dataclass
+class ParseInput:
+    """One article's sentences and the doc of its candidate sentences.
+
+    ``sentences`` are ``(text, article_offset)`` of every entity-pass sentence; ``segments``
+    are ``(sentence_index, first_token, end_token, offset)`` of the candidate sentences inside
+    ``doc`` (``offset`` = article character offset minus doc character offset); ``doc`` is None
+    when no sentence can hold an event."""
+    sentences: List[Tuple[str, int]]
+    segments: List[Tuple[int, int, int, int]]
+    doc: Any = None
+
+
+def prepare(doc, entities: Sequence[Dict[str, Any]]) -> ParseInput:
+    """The :class:`ParseInput` of an entity-pass ``doc``: candidate sentences copied token by
+    token (no second tokenisation) with preset sentence starts and the resolved ``entities``."""
+    from spacy.tokens import Doc
+
+    sents = list(doc.sents)
+    sentences = [(s.text, s.start_char) for s in sents]
+    words: List[str] = []
+    spaces: List[bool] = []
+    starts: List[Optional[bool]] = []
+    segments: List[Tuple[int, int, int, int]] = []
+    char = 0
+    for i, sent in enumerate(sents):
+        if not len(sent) or not candidate_sentence(sentences[i][0]):
+            continue
+        first = len(words)
+        segments.append((i, first, first + len(sent), sent.start_char - char))
+        last = len(sent) - 1
+        for j, token in enumerate(sent):
+            words.append(token.text)
+            space = j == last or bool(token.whitespace_)  # one space between copied sentences
+            spaces.append(space)
+            starts.append(True if j == 0 else None)  # the parser may still split inside
+            char += len(token.text) + space
+    if not segments:
+        return ParseInput(sentences, segments)
+    parse_doc = Doc(doc.vocab, words=words, spaces=spaces, sent_starts=starts)
+    _set_entities(parse_doc, segments, entities)
+    return ParseInput(sentences, segments, parse_doc)
+
+
+def _set_entities(parse_doc, segments: Sequence[Tuple[int, int, int, int]],
+                  entities: Sequence[Dict[str, Any]]) -> None:
     spans = []
-    end_of_doc = offset + len(sent_doc.text)
-    for e in entities:
-        if e["start_char"] >= offset and e["end_char"] <= end_of_doc:
-            span = sent_doc.char_span(e["start_char"] - offset, e["end_char"] - offset, label=e["label"],
-                                      alignment_mode="expand")
+    ordered = sorted(entities, key=lambda e: e["start_char"])
+    k = 0
+    for _, first, end, offset in segments:
+        lo = parse_doc[first].idx + offset
+        hi = parse_doc[end - 1].idx + len(parse_doc[end - 1]) + offset
+        while k < len(ordered) and ordered[k]["start_char"] < lo:
+            k += 1
+        j = k
+        while j < len(ordered) and ordered[j]["start_char"] < hi:
+            e = ordered[j]
+            j += 1
+            if e["end_char"] > hi:
+                continue
+            span = parse_doc.char_span(e["start_char"] - offset, e["end_char"] - offset, label=e["label"],
+                                       alignment_mode="expand")
             if span is not None and (not spans or span.start >= spans[-1].end):
                 spans.append(span)
-    sent_doc.set_ents(spans, default="outside")
+    parse_doc.set_ents(spans, default="outside")
 
 
-def event_rows(doc, article: Dict[str, Any], entities: Sequence[Dict[str, Any]], model_name: str) -> List[Dict[str, Any]]:
-    """``events`` rows of one article, from its entity-pass ``doc`` and its entity rows."""
+def parse_docs(nlp, docs: List[Any], batch_size: int = PARSE_BATCH_SIZE,
+               timings: Optional[Dict[str, float]] = None) -> List[Any]:
+    """Run :data:`PARSE_PIPES` of ``nlp`` (enabled or not) over ``docs``, one ``pipe`` call per
+    component; ``timings`` (component -> seconds) is added to when given (the benchmark)."""
+    import time
+
+    names = [n for n in nlp.component_names if n in PARSE_PIPES]
+    if "parser" not in names:
+        raise ValueError(f"spaCy pipeline has no 'parser' (components: {nlp.component_names})")
+    for name in names:
+        proc = nlp.get_pipe(name)
+        started = time.perf_counter()
+        docs = list(proc.pipe(docs, batch_size=batch_size)) if hasattr(proc, "pipe") else [proc(d) for d in docs]
+        if timings is not None:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+    return docs
+
+
+def _context(article: Dict[str, Any], entities: Sequence[Dict[str, Any]]) -> ArticleContext:
     published = article["published_at"].date() if article.get("published_at") else None
-    ctx = ArticleContext(article["article_id"], published, entities, run_id=article["run_id"], dt=article["dt"],
-                         text=article["text"])
-    sentences = [(s.text, s.start_char) for s in doc.sents]
-    wanted = [i for i, (text, _) in enumerate(sentences) if candidate_sentence(text)]
-    parsed = {}
-    if wanted:
-        nlp = parser_for(model_name)
-        for i, sent_doc in zip(wanted, nlp.pipe(sentences[i][0] for i in wanted)):
-            _set_entities(sent_doc, sentences[i][1], entities)
-            parsed[i] = sent_doc
-    stream = []
-    for i, (text, offset) in enumerate(sentences):
-        if i in parsed:
-            sent_doc = parsed[i]
-            stream.extend((s, offset) for s in sent_doc.sents)
-        else:
-            stream.append((text, offset))
-    return extract_events(stream, ctx)
+    return ArticleContext(article["article_id"], published, entities, run_id=article["run_id"], dt=article["dt"],
+                          text=article["text"])
+
+
+def _stream(prepared: ParseInput) -> Iterable[Tuple[Any, int]]:
+    """``(sentence, offset)`` pairs in article order for :func:`extract_events`: parsed spans for
+    candidate sentences (split where the parser split them), plain text for the others."""
+    by_sentence = {seg[0]: seg for seg in prepared.segments}
+    doc = prepared.doc
+    for i, (text, offset) in enumerate(prepared.sentences):
+        seg = by_sentence.get(i)
+        if seg is None:
+            yield text, offset
+            continue
+        _, first, end, seg_offset = seg
+        start = first
+        for t in range(first + 1, end):  # the parser's sentence starts inside the segment
+            if doc[t].is_sent_start:
+                yield doc[start:t], seg_offset
+                start = t
+        yield doc[start:end], seg_offset
+
+
+def event_rows_batch(nlp, docs: Sequence[Any], articles: Sequence[Dict[str, Any]],
+                     entity_lists: Sequence[Sequence[Dict[str, Any]]],
+                     timings: Optional[Dict[str, float]] = None) -> List[List[Dict[str, Any]]]:
+    """``events`` rows of a batch of articles (one list per article), from their entity-pass
+    docs and entity rows: all candidate sentences of the batch are parsed together."""
+    prepared = [prepare(doc, ents) for doc, ents in zip(docs, entity_lists)]
+    todo = [p for p in prepared if p.doc is not None]
+    if todo:
+        for p, parsed in zip(todo, parse_docs(nlp, [p.doc for p in todo], timings=timings)):
+            p.doc = parsed
+    return [extract_events(_stream(p), _context(article, ents))
+            for p, article, ents in zip(prepared, articles, entity_lists)]
+
+
+def event_rows(doc, article: Dict[str, Any], entities: Sequence[Dict[str, Any]], nlp) -> List[Dict[str, Any]]:
+    """``events`` rows of one article (see :func:`event_rows_batch`); ``nlp`` is the pipeline
+    that made ``doc`` (loaded by :func:`transforms.entities.load_nlp`)."""
+    return event_rows_batch(nlp, [doc], [article], [entities])[0]

