@@ -12,6 +12,7 @@ advance the discourse date. Nothing is tokenised, loaded or NER-tagged twice.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from transforms.events import ArticleContext, candidate_sentence, extract_events
@@ -91,19 +92,51 @@ def _set_entities(parse_doc, segments: Sequence[Tuple[int, int, int, int]],
     parse_doc.set_ents(spans, default="outside")
 
 
-def parse_docs(nlp, docs: List[Any], batch_size: int = PARSE_BATCH_SIZE,
-               timings: Optional[Dict[str, float]] = None) -> List[Any]:
-    """Run :data:`PARSE_PIPES` of ``nlp`` (enabled or not) over ``docs``, one ``pipe`` call per
-    component; ``timings`` (component -> seconds) is added to when given (the benchmark)."""
+_FAST: "weakref.WeakKeyDictionary[Any, Dict[str, Any]]" = weakref.WeakKeyDictionary()
+
+
+def _steps(nlp) -> Dict[str, Any]:
+    """Per pipeline: component name -> callable over a list of docs. ``attribute_ruler`` and a
+    rule ``lemmatizer`` use the exact fast equivalents of :mod:`transforms.fast_tagging`."""
+    steps = _FAST.get(nlp)
+    if steps is not None:
+        return steps
+    from transforms.fast_tagging import compile_attribute_ruler, fast_lemmatize, index_as_sets
+
+    steps = {}
+    for name in nlp.component_names:
+        if name not in PARSE_PIPES:
+            continue
+        proc = nlp.get_pipe(name)
+        fast = None
+        if name == "attribute_ruler":
+            ruler = compile_attribute_ruler(proc)
+            if ruler is not None:
+                fast = lambda docs, _r=ruler: [_r(d) for d in docs]  # noqa: E731
+        elif name == "lemmatizer" and getattr(proc, "mode", None) == "rule":
+            index_as_sets(proc)
+            cache: Dict[Any, int] = {}
+            fast = lambda docs, _p=proc, _c=cache: [fast_lemmatize(_p, d, _c) for d in docs]  # noqa: E731
+        if fast is None:
+            if hasattr(proc, "pipe"):
+                fast = lambda docs, _p=proc: list(_p.pipe(docs, batch_size=PARSE_BATCH_SIZE))  # noqa: E731
+            else:
+                fast = lambda docs, _p=proc: [_p(d) for d in docs]  # noqa: E731
+        steps[name] = fast
+    if "parser" not in steps:
+        raise ValueError(f"spaCy pipeline has no 'parser' (components: {nlp.component_names})")
+    _FAST[nlp] = steps
+    return steps
+
+
+def parse_docs(nlp, docs: List[Any], timings: Optional[Dict[str, float]] = None) -> List[Any]:
+    """Run :data:`PARSE_PIPES` of ``nlp`` (enabled or not) over ``docs``, one call per component
+    over all docs; ``timings`` (component -> seconds) is added to when given (the benchmark)."""
     import time
 
-    names = [n for n in nlp.component_names if n in PARSE_PIPES]
-    if "parser" not in names:
-        raise ValueError(f"spaCy pipeline has no 'parser' (components: {nlp.component_names})")
-    for name in names:
-        proc = nlp.get_pipe(name)
+    for name, step in _steps(nlp).items():
         started = time.perf_counter()
-        docs = list(proc.pipe(docs, batch_size=batch_size)) if hasattr(proc, "pipe") else [proc(d) for d in docs]
+        docs = step(docs)
         if timings is not None:
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
     return docs
