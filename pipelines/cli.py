@@ -123,6 +123,10 @@ def _pipeline_options(args: argparse.Namespace, beam_args: List[str]):
         flags.append(f"--runner={args.runner}")
     if local and args.workers > 1:
         flags += [f"--direct_num_workers={args.workers}", "--direct_running_mode=multi_processing"]
+        if not any(f.startswith("--default_sdk_harness_log_level") for f in flags):
+            # Worker processes log to the terminal: Beam's INFO chatter only with -vv.
+            level = "DEBUG" if getattr(args, "verbose", 0) > 1 else "WARNING"
+            flags.append(f"--default_sdk_harness_log_level={level}")
     return PipelineOptions(flags), local
 
 

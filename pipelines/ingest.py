@@ -13,7 +13,8 @@ import apache_beam as beam
 
 from transforms.dedup import DUPLICATES_TAG, Deduplicate
 from transforms.ingest import ReadArticles, error_row
-from transforms.write import CommitRun, WriteTable
+from transforms.records import RecordError
+from transforms.write import CommitRun, Counted, WriteTable
 
 __all__ = ["build_ingest", "new_run_id", "make_manifest", "RECORD_STAGES"]
 
@@ -61,15 +62,19 @@ def make_manifest(*, run_id: str, started_at: str, inputs: List[str], options: D
     }
 
 
-def _count(pcoll, label: str):
-    return pcoll | label >> beam.combiners.Count.Globally()
+def _is_record(element) -> int:
+    """1 for an article row or an error of a record stage (a record that was read), else 0."""
+    if isinstance(element, RecordError):
+        return 1 if element.stage in RECORD_STAGES else 0
+    return 1
 
 
-def _count_by(pcoll, label: str, key):
-    return (pcoll
-            | f"{label}Key" >> beam.Map(key)
-            | f"{label}PerKey" >> beam.combiners.Count.PerElement()
-            | f"{label}ToDict" >> beam.combiners.ToDict())
+def _reason(duplicate: Dict[str, Any]) -> str:
+    return duplicate["reason"]
+
+
+def _stage(error: Dict[str, Any]) -> str:
+    return error["stage"]
 
 
 def build_ingest(pipeline: beam.Pipeline, patterns: List[str], *, root: str, run_id: str,
@@ -98,25 +103,22 @@ def build_ingest(pipeline: beam.Pipeline, patterns: List[str], *, root: str, run
         staged.append(analysed["entities"] | "WriteEntities" >> WriteTable(root, "entities", run_id, **write_kwargs))
         staged.append(analysed["events"] | "WriteEvents" >> WriteTable(root, "events", run_id, **write_kwargs))
         record_errors = (record_errors, analysed["errors"]) | "FlattenAllErrors" >> beam.Flatten()
-        counts = {"entities": _count(analysed["entities"], "CountEntities"),
-                  "events": _count(analysed["events"], "CountEvents"),
-                  "entities_skipped_language": _count(analysed["skipped"], "CountSkippedLanguage")}
+        counts = {"entities": Counted(analysed["entities"]), "events": Counted(analysed["events"]),
+                  "entities_skipped_language": Counted(analysed["skipped"])}
     errors = record_errors | "ToErrorRows" >> beam.Map(error_row, run_id, ingested_at)
     staged.append(errors | "WriteErrors" >> WriteTable(root, "errors", run_id, **write_kwargs))
     staged = tuple(staged) | "FlattenStaged" >> beam.Flatten()
 
-    ones = ((read["articles"] | "OneArticleRecord" >> beam.Map(lambda _: 1),
-             read["errors"] | "OneErrorRecord" >> beam.Map(lambda e: 1 if e.stage in RECORD_STAGES else 0))
-            | "FlattenRecords" >> beam.Flatten())
+    records = (read["articles"], read["errors"]) | "FlattenRecords" >> beam.Flatten()
     manifest_fn = functools.partial(make_manifest, run_id=run_id, started_at=ingested_at.isoformat(),
                                     inputs=list(patterns), options=dict(options or {}))
     manifest = staged | "CommitRun" >> CommitRun(
         root, run_id, manifest_fn,
-        files=_count(read["files"], "CountFiles"),
-        records_read=ones | "CountRecords" >> beam.CombineGlobally(sum),
-        articles=_count(articles, "CountArticles"),
-        duplicates=_count_by(unique[DUPLICATES_TAG], "CountDuplicates", lambda d: d["reason"]),
-        errors_by_stage=_count_by(errors, "CountErrors", lambda e: e["stage"]),
+        files=Counted(read["files"]),
+        records_read=Counted(records, value=_is_record),
+        articles=Counted(articles),
+        duplicates=Counted(unique[DUPLICATES_TAG], key=_reason),
+        errors_by_stage=Counted(errors, key=_stage),
         **counts,
     )
     out = {"articles": articles, "errors": errors, "duplicates": unique[DUPLICATES_TAG], "manifest": manifest}

@@ -35,7 +35,9 @@ def table(root, name):
 
 
 def manifests(root):
-    return [json.loads(p.read_text()) for p in sorted((root / "_runs").glob("*.json")) if ".commit." not in p.name]
+    """Run manifests in start order (run ids of ticks in the same second do not sort by time)."""
+    runs = [json.loads(p.read_text()) for p in (root / "_runs").glob("*.json") if ".commit." not in p.name]
+    return sorted(runs, key=lambda m: m["started_at"])
 
 
 def test_watch_ticks_write_new_entries_once_and_each_failure_once(tmp_path):

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import collections
-from typing import Any, Callable, Dict, List
+import dataclasses
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -10,7 +11,7 @@ from apache_beam.transforms.window import GlobalWindows
 
 from transforms.sink import DEFAULT_MAX_ROWS_PER_FILE, StagedFile, commit_run, new_writer_name, write_part
 
-__all__ = ["WriteTable", "CommitRun"]
+__all__ = ["WriteTable", "CommitRun", "Counted"]
 
 
 class _WritePartsFn(beam.DoFn):
@@ -66,23 +67,87 @@ class WriteTable(beam.PTransform):
         return rows | "WriteParts" >> beam.ParDo(_WritePartsFn(*self._args))
 
 
+@dataclasses.dataclass(frozen=True)
+class Counted:
+    """A PCollection counted for the run manifest by :class:`CommitRun`.
+
+    ``key`` None: the number of elements, or the sum of ``value(element)`` when ``value`` is
+    given; else a dict ``key(element) -> number of elements`` (empty when there are none)."""
+    pcoll: Any
+    key: Optional[Callable[[Any], Any]] = None
+    value: Optional[Callable[[Any], int]] = None
+
+
+_STAGED = "__staged_files__"
+
+
+def _tally_item(element, name: str, key, value):
+    return name, (key(element) if key else None), (value(element) if value else 1)
+
+
+class _TallyFn(beam.CombineFn):
+    """Every count of the manifest and the staged file list, in one combine (one Beam stage
+    instead of two per count: on a multi-process runner each stage costs a round trip)."""
+
+    def __init__(self, scalars: Sequence[str], keyed: Sequence[str]):
+        self._scalars = tuple(scalars)
+        self._keyed = tuple(keyed)
+
+    def create_accumulator(self):
+        return {}
+
+    def add_input(self, acc, item):
+        name, key, value = item
+        if name == _STAGED:
+            acc.setdefault(_STAGED, []).append(value)
+        elif key is None:
+            acc[name] = acc.get(name, 0) + value
+        else:
+            per_key = acc.setdefault(name, {})
+            per_key[key] = per_key.get(key, 0) + value
+        return acc
+
+    def merge_accumulators(self, accs):
+        out: Dict[str, Any] = {}
+        for acc in accs:
+            for name, v in acc.items():
+                if name == _STAGED:
+                    out.setdefault(_STAGED, []).extend(v)
+                elif isinstance(v, dict):
+                    per_key = out.setdefault(name, {})
+                    for k, n in v.items():
+                        per_key[k] = per_key.get(k, 0) + n
+                else:
+                    out[name] = out.get(name, 0) + v
+        return out
+
+    def extract_output(self, acc):
+        out = {name: acc.get(name, 0) for name in self._scalars}
+        out.update({name: dict(acc.get(name, {})) for name in self._keyed})
+        out[_STAGED] = list(acc.get(_STAGED, []))
+        return out
+
+
 class _CommitFn(beam.DoFn):
     def __init__(self, root: str, run_id: str, make_manifest: Callable[..., Dict[str, Any]]):
         self._root = root
         self._run_id = run_id
         self._make_manifest = make_manifest
 
-    def process(self, staged: List[StagedFile], **counts):
+    def process(self, tally: Dict[str, Any]):
+        counts = dict(tally)
+        staged: List[StagedFile] = counts.pop(_STAGED)
         manifest = self._make_manifest(**counts)
         yield commit_run(self._root, self._run_id, staged, manifest)
 
 
 class CommitRun(beam.PTransform):
-    """All staged files of a run, plus counts given as singleton side inputs, to one commit:
-    the files move into place and the manifest is written. ``make_manifest`` receives the counts
-    as keyword arguments and returns the manifest dict (without the file list)."""
+    """All staged files of a run, plus the run's counts (:class:`Counted` keyword arguments), to
+    one commit: the files move into place and the manifest is written. ``make_manifest``
+    receives the counts as keyword arguments and returns the manifest dict (without the file
+    list). Files and counts are gathered by one combine."""
 
-    def __init__(self, root: str, run_id: str, make_manifest: Callable[..., Dict[str, Any]], **counts):
+    def __init__(self, root: str, run_id: str, make_manifest: Callable[..., Dict[str, Any]], **counts: Counted):
         super().__init__()
         self._root = root
         self._run_id = run_id
@@ -90,7 +155,12 @@ class CommitRun(beam.PTransform):
         self._counts = counts
 
     def expand(self, staged):
-        side = {name: beam.pvalue.AsSingleton(pcoll) for name, pcoll in self._counts.items()}
-        return (staged
-                | "CollectStagedFiles" >> beam.combiners.ToList()
-                | "Commit" >> beam.ParDo(_CommitFn(self._root, self._run_id, self._make_manifest), **side))
+        parts = [staged | "TallyStagedFiles" >> beam.Map(lambda f: (_STAGED, None, f))]
+        for name, counted in self._counts.items():
+            parts.append(counted.pcoll | f"Tally_{name}" >> beam.Map(_tally_item, name, counted.key, counted.value))
+        scalars = [n for n, c in self._counts.items() if c.key is None]
+        keyed = [n for n, c in self._counts.items() if c.key is not None]
+        return (tuple(parts)
+                | "FlattenTallies" >> beam.Flatten()
+                | "Tally" >> beam.CombineGlobally(_TallyFn(scalars, keyed))
+                | "Commit" >> beam.ParDo(_CommitFn(self._root, self._run_id, self._make_manifest)))
