@@ -123,18 +123,26 @@ def _pipeline_options(args: argparse.Namespace, beam_args: List[str]):
         flags.append(f"--runner={args.runner}")
     if local and args.workers > 1:
         flags += [f"--direct_num_workers={args.workers}", "--direct_running_mode=multi_processing"]
-        if not any(f.startswith("--default_sdk_harness_log_level") for f in flags):
-            # Worker processes log to the terminal: Beam's INFO chatter only with -vv.
-            level = "DEBUG" if getattr(args, "verbose", 0) > 1 else "WARNING"
-            flags.append(f"--default_sdk_harness_log_level={level}")
+
     return PipelineOptions(flags), local
 
 
-def _make_runner(local: bool):
+def _make_runner(local: bool, worker_log_level: str = "WARNING"):
+    """The in-process FnApiRunner for local runs (None: Beam picks ``--runner``). Its worker
+    processes (``--workers N``) share the terminal; they get ``worker_log_level`` through the
+    provisioning info, the only options the local runner hands them (Beam logs INFO there)."""
     if local:
+        from apache_beam.portability.api import beam_provision_api_pb2
         from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+        from apache_beam.runners.portability.fn_api_runner.fn_runner import ExtendedProvisionInfo
+        from google.protobuf import struct_pb2
 
-        return FnApiRunner()
+        options = struct_pb2.Struct()
+        quiet_main = {} if worker_log_level == "DEBUG" else {"__main__": "ERROR"}  # the harness's own notices
+        options.update({"options": {"default_sdk_harness_log_level": worker_log_level,
+                                    "sdk_harness_log_level_overrides": quiet_main}})
+        info = beam_provision_api_pb2.ProvisionInfo(retrieval_token="unused-retrieval-token", pipeline_options=options)
+        return FnApiRunner(provision_info=ExtendedProvisionInfo(info))
     return None
 
 
@@ -202,7 +210,8 @@ def run_command(args: argparse.Namespace, beam_args: List[str]) -> int:
                     "spacy_model": args.spacy_model, "nlp_batch_size": args.nlp_batch_size}
         _LOGGER.info("run %s: %d input(s) -> %s", run_id, len(args.inputs), root)
         started = time.monotonic()
-        pipeline = beam.Pipeline(runner=_make_runner(local), options=options)
+        pipeline = beam.Pipeline(runner=_make_runner(local, "DEBUG" if args.verbose > 1 else "WARNING"),
+                                 options=options)
         build_ingest(pipeline, list(args.inputs), root=root, run_id=run_id, ingested_at=ingested_at, options=recorded,
                      max_file_bytes=args.max_file_bytes, max_line_bytes=args.max_line_bytes,
                      max_rows_per_file=args.max_rows_per_file, nlp=not args.skip_nlp, spacy_model=args.spacy_model,

@@ -56,3 +56,6 @@ def test_two_local_workers_give_the_same_dataset(tmp_path):
     manifest = json.loads((tmp_path / "out" / "_runs" / "w2.json").read_text())
     assert manifest["counts"]["articles"] == 14 and manifest["counts"]["balanced"]
     assert manifest["options"]["workers"] == 2
+    # the worker processes share the terminal: no Beam INFO chatter from them (was ~30 lines)
+    assert "sdk_worker" not in result.stderr and "BatchElements" not in result.stderr
+    assert len(result.stderr.splitlines()) <= 6, result.stderr
