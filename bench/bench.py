@@ -272,9 +272,15 @@ def summarise(runs: Sequence[RunRecord], baselines: Sequence[BaselineRecord]) ->
                          "steady_state": _ratio(nb["net_s"], base["pipe_s"])}
 
     headline = f"voa{HEADLINE_SCALE}"
-    one, two = row(headline, 1), row(headline, 2)
-    speedup = {"input": headline, "wall": _ratio(one and one["wall_s"], two and two["wall_s"]),
-               "net": _ratio(one and one["net_s"], two and two["net_s"])}
+    speedups = []
+    for scale in SCALES:
+        one, two = row(f"voa{scale}", 1), row(f"voa{scale}", 2)
+        if one and two:
+            speedups.append({"input": f"voa{scale}", "wall": _ratio(one["wall_s"], two["wall_s"]),
+                             "net": _ratio(one["net_s"], two["net_s"])})
+    # The target is judged on the largest input run with both worker counts: the fixed start-up
+    # (interpreter, imports, a model load in each worker) weighs least there.
+    speedup = speedups[-1] if speedups else {"input": headline, "wall": None, "net": None}
 
     scaling = []
     base_row = row("voa1", 1)
@@ -296,7 +302,8 @@ def summarise(runs: Sequence[RunRecord], baselines: Sequence[BaselineRecord]) ->
     fit = _linear_fit([(x["articles"], x["wall_s"]) for x in scaling])
     return {"startup_s": startup, "startup_by_workers_s": {str(w): v for w, v in startups.items()},
             "startup_skip_nlp_s": startup_skip_nlp, "rows": rows, "baseline": baseline,
-            "ratios": ratios, "headline_input": headline, "speedup": speedup, "scaling": scaling,
+            "ratios": ratios, "headline_input": headline, "speedup": speedup, "speedups": speedups,
+            "scaling": scaling,
             "scaling_fit": fit}
 
 
@@ -333,7 +340,7 @@ def evaluate_targets(summary: Dict[str, Any], targets: Dict[str, float] = TARGET
                     "status": _status(None if v is None else v <= targets["ratio_max"],
                                       v is not None and v <= targets["ratio_stretch"])})
     v = summary["speedup"]["wall"]
-    out.append({"name": f"2 workers / 1 worker throughput, {head} (wall clock)",
+    out.append({"name": f"2 workers / 1 worker throughput, {summary['speedup']['input']} (wall clock)",
                 "target": f">= {targets['speedup_min']}", "measured": v,
                 "status": _status(None if v is None else v >= targets["speedup_min"])})
     peaks = [r["peak_rss_mb"] for r in summary["rows"] if r["nlp"]]
@@ -370,7 +377,7 @@ def build_result(*, machine: Dict[str, Any], started_at: str, finished_at: str, 
         "method": {
             "newsbeam": "`python -m pipelines run INPUT --output ROOT -q --run-id ID [--workers N]` as a subprocess, "
                         "fresh ROOT each run; wall clock of that process (includes interpreter start, imports, Beam "
-                        "start-up, both spaCy model loads, reading, writing and the commit)",
+                        "start-up, the spaCy model load, reading, writing and the commit)",
             "startup": "median wall clock of a 1-article run (label tiny) with the same --workers; "
                        "net_s = wall_s - that start-up",
             "baseline": f"child process: import spacy, spacy.load(default model, all components), then "
@@ -413,7 +420,8 @@ def validate_result(result: Dict[str, Any]) -> List[str]:
             problems.append(f"targets[{i}] has keys {sorted(target)}")
         elif target["status"] not in ("PASS", "PASS (stretch)", "MISS", "n/a"):
             problems.append(f"targets[{i}] status {target['status']!r}")
-    for key in ("startup_s", "startup_by_workers_s", "rows", "baseline", "ratios", "speedup", "scaling", "scaling_fit"):
+    for key in ("startup_s", "startup_by_workers_s", "rows", "baseline", "ratios", "speedup", "speedups", "scaling",
+                "scaling_fit"):
         if key not in (result.get("summary") or {}):
             problems.append(f"summary misses {key}")
     for key in ("platform", "cpu_model", "cores", "memory_gb", "python", "spacy", "beam"):
@@ -481,9 +489,9 @@ def render_report(result: Dict[str, Any]) -> str:
                                 [[_name(k), v["end_to_end"], v["steady_state"]] for k, v in s["ratios"].items()]))
         out.append("")
 
-    sp = s["speedup"]
-    out.append(f"Workers: 2 workers / 1 worker on {_name(sp['input'])}: {_fmt(sp['wall'])}x wall clock, "
-               f"{_fmt(sp['net'])}x net of start-up")
+    for sp in s.get("speedups") or [s["speedup"]]:
+        out.append(f"Workers: 2 workers / 1 worker on {_name(sp['input'])}: {_fmt(sp['wall'])}x wall clock, "
+                   f"{_fmt(sp['net'])}x net of start-up")
     out.append("")
     if s["scaling"]:
         out.append("Scaling, 1 worker (time should grow linearly, memory stay flat)")
@@ -943,6 +951,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             for scale in SCALES:
                 one(f"voa{scale}", 1, repeat, save_texts=repeat == 1)
             one(f"voa{HEADLINE_SCALE}", 2, repeat)
+            one(f"voa{SCALES[-1]}", 2, repeat)
             # bare spaCy on the 4x input only once: its pipe time is the longest and the ratio
             # that matters (the headline) is at 2x
             b = run_baseline(model, {k: v for k, v in texts.items() if repeat == 1 or k != "voa4"}, repeat)
