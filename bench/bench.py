@@ -762,14 +762,16 @@ def profile_stages(jsonl: Path, model: str, work: Path) -> Dict[str, Any]:
     entities = [entity_rows(doc, a) for doc, a in zip(docs, english)]
     stages["entities: resolution (extract_entities)"] = time.perf_counter() - t
 
-    # As the pipeline does it: batches of 32 articles (BatchElements' maximum), the candidate
-    # sentences of a batch parsed together, component by component (timed inside).
+    # As the pipeline does it: batches of --nlp-batch-size articles, the candidate sentences of a
+    # batch parsed together, component by component (timed inside).
+    from pipelines.options import DEFAULT_NLP_BATCH_SIZE as size
+
     parse_times: Dict[str, float] = {}
     t = time.perf_counter()
     events = []
-    for i in range(0, len(docs), BASELINE_BATCH_SIZE):
-        events.extend(event_rows_batch(nlp, docs[i:i + BASELINE_BATCH_SIZE], english[i:i + BASELINE_BATCH_SIZE],
-                                       entities[i:i + BASELINE_BATCH_SIZE], timings=parse_times))
+    for i in range(0, len(docs), size):
+        events.extend(event_rows_batch(nlp, docs[i:i + size], english[i:i + size], entities[i:i + size],
+                                       timings=parse_times))
     events_total = time.perf_counter() - t
     sentences = sum(1 for doc in docs for _ in doc.sents)
     candidates = sum(1 for doc in docs for sent in doc.sents if candidate_sentence(sent.text))
@@ -795,7 +797,7 @@ def profile_stages(jsonl: Path, model: str, work: Path) -> Dict[str, Any]:
             "sentences": sentences, "candidate_sentences": candidates,
             "notes": [f"{candidates} of {sentences} sentences ({100 * candidates / max(1, sentences):.0f}%) "
                       "hold a trigger word and are parsed (one doc per article, one pipe call per component "
-                      "and batch of 32 articles)",
+                      f"and batch of {size} articles)",
                       "not in the profile: Python and Beam start-up, dedup, batching, encoding between stages, "
                       "the commit"]}
 

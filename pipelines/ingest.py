@@ -81,7 +81,7 @@ def build_ingest(pipeline: beam.Pipeline, patterns: List[str], *, root: str, run
                  ingested_at: _dt.datetime, options: Optional[Dict[str, Any]] = None,
                  max_file_bytes: Optional[int] = None, max_line_bytes: Optional[int] = None,
                  max_rows_per_file: Optional[int] = None, nlp: bool = True, spacy_model: Optional[str] = None,
-                 nlp_batch_size: int = 32) -> Dict[str, Any]:
+                 nlp_batch_size: int = 8) -> Dict[str, Any]:
     """Wire the ingestion pipeline onto ``pipeline``; returns its main PCollections (for tests):
     ``articles`` (unique rows), ``errors`` (error rows), ``duplicates``, ``entities``, ``events``
     and ``manifest``. With ``nlp=False`` only articles and errors are produced."""

@@ -70,6 +70,26 @@ def _article_row(article_id: str):
             "run_id": "r", "dt": dt.date(2020, 1, 1)}
 
 
+def test_table_writer_bounds_its_buffers_by_writing_the_largest_partition(tmp_path):
+    """One long bundle (the in-process runner has one) must not hold every row until it ends."""
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    from transforms.write import _WritePartsFn
+
+    fn = _WritePartsFn(str(tmp_path), "articles", "r", max_rows=10_000, max_bytes=1 << 30,
+                       max_buffered_bytes=20 * (600 + 1000))
+    fn.start_bundle()
+    rows = [dict(_article_row(f"a{i}"), text="y" * 1000, dt=dt.date(2020, 1, 1 + (i % 3 == 0))) for i in range(100)]
+    staged = [f for row in rows for f in fn.process(row)]
+    assert staged and max(fn._buffered, 0) <= 20 * 1600  # written while the bundle was still running
+    assert staged[0].dt == "2020-01-01" and staged[0].rows > 10  # the largest partition goes first  # the largest partition goes first
+    staged += [w.value for w in fn.finish_bundle()]
+    written = sorted(r for f in staged for r in pq.read_table(f.staged).column("article_id").to_pylist())
+    assert written == sorted(r["article_id"] for r in rows)  # every row once
+
+
 # ------------------------------------------------------------------ the whole pipeline
 
 def run_ingest(inputs, root, run_id="run1", nlp=False, **kwargs):

@@ -11,31 +11,41 @@ from apache_beam.transforms.window import GlobalWindows
 
 from transforms.sink import DEFAULT_MAX_ROWS_PER_FILE, StagedFile, commit_run, new_writer_name, write_part
 
-__all__ = ["WriteTable", "CommitRun", "Counted"]
+__all__ = ["WriteTable", "CommitRun", "Counted", "DEFAULT_MAX_BUFFERED_BYTES"]
+
+DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024
+"""Rows (estimated bytes) a table writer holds before it writes its largest partition."""
 
 
 class _WritePartsFn(beam.DoFn):
-    """Buffers rows per partition and writes a staged Parquet file when a buffer is full and at
-    the end of each bundle; outputs one :class:`StagedFile` per file."""
+    """Buffers rows per partition and writes a staged Parquet file when a buffer is full, when
+    all buffers together pass ``max_buffered_bytes`` (the largest is written: memory stays flat
+    however long the bundle, e.g. the single bundle of the in-process runner) and at the end of
+    each bundle; outputs one :class:`StagedFile` per file."""
 
-    def __init__(self, root: str, table: str, run_id: str, max_rows: int, max_bytes: int):
+    _ROW_OVERHEAD = 600  # bytes of a row dict beyond its text, roughly (an entity row is ~1 KB)
+
+    def __init__(self, root: str, table: str, run_id: str, max_rows: int, max_bytes: int,
+                 max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES):
         self._root = root
         self._table = table
         self._run_id = run_id
         self._max_rows = max_rows
         self._max_bytes = max_bytes
+        self._max_buffered = max_buffered_bytes
         self._rows_written = Metrics.counter("newsbeam", f"{table}_rows_written")
         self._files_written = Metrics.counter("newsbeam", f"{table}_files_written")
 
     def start_bundle(self) -> None:
         self._buffers: Dict[str, List[Dict[str, Any]]] = collections.defaultdict(list)
         self._sizes: Dict[str, int] = collections.defaultdict(int)
+        self._buffered = 0
         self._name = new_writer_name()
         self._seq = 0
 
     def _flush(self, dt: str) -> StagedFile:
         rows = self._buffers.pop(dt)
-        self._sizes.pop(dt, None)
+        self._buffered -= self._sizes.pop(dt, 0)
         staged = write_part(self._root, self._table, self._run_id, dt, rows, f"{self._name}-{self._seq:04d}")
         self._seq += 1
         self._rows_written.inc(len(rows))
@@ -45,9 +55,13 @@ class _WritePartsFn(beam.DoFn):
     def process(self, row: Dict[str, Any]):
         dt = row["dt"].isoformat()
         self._buffers[dt].append(row)
-        self._sizes[dt] += len(row.get("text") or "") + 200
+        size = len(row.get("text") or "") + self._ROW_OVERHEAD
+        self._sizes[dt] += size
+        self._buffered += size
         if len(self._buffers[dt]) >= self._max_rows or self._sizes[dt] >= self._max_bytes:
             yield self._flush(dt)
+        while self._buffered > self._max_buffered and self._buffers:
+            yield self._flush(max(self._sizes, key=self._sizes.__getitem__))
 
     def finish_bundle(self):
         for dt in sorted(self._buffers):
@@ -59,9 +73,9 @@ class WriteTable(beam.PTransform):
     :class:`StagedFile` records that :class:`CommitRun` makes visible."""
 
     def __init__(self, root: str, table: str, run_id: str, max_rows: int = DEFAULT_MAX_ROWS_PER_FILE,
-                 max_bytes: int = 128 * 1024 * 1024):
+                 max_bytes: int = 128 * 1024 * 1024, max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES):
         super().__init__()
-        self._args = (root, table, run_id, max_rows, max_bytes)
+        self._args = (root, table, run_id, max_rows, max_bytes, max_buffered_bytes)
 
     def expand(self, rows):
         return rows | "WriteParts" >> beam.ParDo(_WritePartsFn(*self._args))
