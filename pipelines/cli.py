@@ -21,6 +21,35 @@ class UsageError(Exception):
     """A problem with the command line or the environment, reported as one line (exit 2)."""
 
 
+def add_logging_flags(parser: argparse.ArgumentParser, quiet_help: str = "Only warnings and the summary.",
+                      verbose_help: str = "More logging.") -> None:
+    """``-v/--verbose`` (count) and ``-q/--quiet``, the same on every command (``main`` reads
+    them from ``argv`` before parsing, so logging is set up before Beam is imported)."""
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=verbose_help)
+    parser.add_argument("-q", "--quiet", action="store_true", help=quiet_help)
+
+
+def check_dataset_command(root: str, extra_args: Sequence[str], out: Optional[str] = None) -> None:
+    """The checks of the commands that read a dataset (query, compact, report): no unknown
+    arguments, ``root`` is an existing folder (any fsspec URL), ``out``'s folder exists.
+    Raises :class:`UsageError` with one line."""
+    import os
+
+    from transforms.sink import _fs
+
+    if extra_args:
+        raise UsageError(f"unrecognized arguments: {' '.join(extra_args)}")
+    try:
+        fs, path = _fs(root)
+        exists = fs.isdir(path)
+    except (ImportError, ValueError, OSError) as exc:
+        raise UsageError(f"cannot read {root}: {exc}")
+    if not exists:
+        raise UsageError(f"no dataset at {root}: not a folder")
+    if out and not os.path.isdir(os.path.dirname(os.path.abspath(out))):
+        raise UsageError(f"cannot write {out}: its folder does not exist")
+
+
 class _DropNoise(logging.Filter):
     """Beam logs an 'apitools not found' warning at import; it means nothing for newsbeam."""
 
@@ -70,8 +99,7 @@ def _add_run_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runner", default=None,
                         help="Beam runner (default: the in-process FnApiRunner). Any Beam runner works, e.g. "
                              "DataflowRunner or FlinkRunner, with its own options after it.")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="More logging; -vv includes Beam's.")
-    parser.add_argument("-q", "--quiet", action="store_true", help="Only warnings and the summary.")
+    add_logging_flags(parser, verbose_help="More logging; -vv includes Beam's.")
 
 
 # Other commands live in their own modules ``pipelines/cmd_<name>.py``, each with

@@ -29,6 +29,7 @@ def _positive(text: str) -> int:
 
 def register(subparsers) -> None:
     import schemas
+    from pipelines.cli import add_logging_flags
     from transforms.sink import DEFAULT_MAX_BYTES_PER_FILE, DEFAULT_MAX_ROWS_PER_FILE
 
     parser = subparsers.add_parser(
@@ -46,21 +47,15 @@ def register(subparsers) -> None:
     parser.add_argument("--target-bytes", type=_positive, default=DEFAULT_MAX_BYTES_PER_FILE, metavar="N",
                         help=f"Most bytes of input merged into one file (default {DEFAULT_MAX_BYTES_PER_FILE:,}).")
     parser.add_argument("--dry-run", action="store_true", help="Only print what would be merged.")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="More logging.")
-    parser.add_argument("-q", "--quiet", action="store_true", help="Only warnings and the summary.")
+    add_logging_flags(parser)
 
 
 def main(args: argparse.Namespace, extra_args: List[str]) -> int:
     import schemas
-    from pipelines.cli import UsageError
+    from pipelines.cli import UsageError, check_dataset_command
     from transforms.compact import CompactionBusy, compact, iter_summary
-    from transforms.sink import _fs
 
-    if extra_args:
-        raise UsageError(f"unrecognized arguments: {' '.join(extra_args)}")
-    fs, path = _fs(args.root)
-    if not fs.isdir(path):
-        raise UsageError(f"no dataset at {args.root}: not a folder")
+    check_dataset_command(args.root, extra_args)
     tables = args.table or list(schemas.TABLES)
     started = time.monotonic()
     try:

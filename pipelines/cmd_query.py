@@ -14,6 +14,8 @@ __all__ = ["register", "main"]
 
 
 def register(subparsers) -> None:
+    from pipelines.cli import add_logging_flags
+
     parser = subparsers.add_parser(
         "query", help="Run SQL over ROOT (views articles, entities, events, errors).",
         description="Run SQL with DuckDB over the dataset at ROOT. The views articles, entities, events and "
@@ -30,30 +32,18 @@ def register(subparsers) -> None:
                         help="Most rows printed by --format table (default 1000; 0 for all).")
     parser.add_argument("--max-width", type=int, default=60, metavar="N",
                         help="Longest cell printed by --format table, longer ones are cut (default 60).")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="More logging.")
-    parser.add_argument("-q", "--quiet", action="store_true", help="Only warnings.")
+    add_logging_flags(parser, quiet_help="Only warnings.")
 
 
 def main(args: argparse.Namespace, extra_args: List[str]) -> int:
-    from pipelines.cli import UsageError
+    from pipelines.cli import UsageError, check_dataset_command
     from transforms.query import Dataset, QueryError, render_table, write_result
-    from transforms.sink import _fs
 
-    if extra_args:
-        raise UsageError(f"unrecognized arguments: {' '.join(extra_args)}")
     if args.format == "parquet" and not args.out:
         raise UsageError("--format parquet needs --out FILE")
     if args.max_rows < 0 or args.max_width < 5:
         raise UsageError("--max-rows must be >= 0 and --max-width >= 5")
-    try:
-        fs, path = _fs(args.root)
-        exists = fs.isdir(path)
-    except (ImportError, ValueError) as exc:
-        raise UsageError(f"cannot read {args.root}: {exc}")
-    if not exists:
-        raise UsageError(f"no dataset at {args.root}: not a folder")
-    if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
-        raise UsageError(f"cannot write {args.out}: its folder does not exist")
+    check_dataset_command(args.root, extra_args, args.out)
 
     try:
         with Dataset(args.root) as ds:

@@ -12,6 +12,8 @@ __all__ = ["register", "main"]
 
 
 def register(subparsers) -> None:
+    from pipelines.cli import add_logging_flags
+
     parser = subparsers.add_parser(
         "report", help="Write a static HTML report of ROOT (charts, map, errors).",
         description="Write one self-contained HTML page about the dataset at ROOT: articles and events per "
@@ -19,24 +21,15 @@ def register(subparsers) -> None:
                     "error breakdown. It embeds everything it needs and can be opened offline.")
     parser.add_argument("root", metavar="ROOT", help="Dataset root (local folder or fsspec URL).")
     parser.add_argument("--out", metavar="FILE", required=True, help="The HTML file to write.")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="More logging.")
-    parser.add_argument("-q", "--quiet", action="store_true", help="Only warnings and the summary line.")
+    add_logging_flags(parser, quiet_help="Only warnings and the summary line.")
 
 
 def main(args: argparse.Namespace, extra_args: List[str]) -> int:
-    from pipelines.cli import UsageError
+    from pipelines.cli import UsageError, check_dataset_command
     from transforms.query import QueryError
     from transforms.report import collect, render
-    from transforms.sink import _fs
 
-    if extra_args:
-        raise UsageError(f"unrecognized arguments: {' '.join(extra_args)}")
-    fs, path = _fs(args.root)
-    if not fs.isdir(path):
-        raise UsageError(f"no dataset at {args.root}: not a folder")
-    folder = os.path.dirname(os.path.abspath(args.out))
-    if not os.path.isdir(folder):
-        raise UsageError(f"cannot write {args.out}: its folder does not exist")
+    check_dataset_command(args.root, extra_args, args.out)
     started = time.monotonic()
     try:
         data = collect(args.root)

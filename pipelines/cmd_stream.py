@@ -27,6 +27,7 @@ def _duration(text: str) -> float:
 
 
 def register(subparsers) -> None:
+    from pipelines.cli import add_logging_flags
     from pipelines.cmd_watch import add_fetch_args
     from pipelines.options import positive_int
 
@@ -57,8 +58,7 @@ def register(subparsers) -> None:
     parser.add_argument("--runner", default=None,
                         help="A streaming runner: FlinkRunner or DataflowRunner, with its own options after it "
                              "(--setup_file ./setup.py for the workers).")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="More logging; -vv includes Beam's.")
-    parser.add_argument("-q", "--quiet", action="store_true", help="Only warnings.")
+    add_logging_flags(parser, quiet_help="Only warnings.", verbose_help="More logging; -vv includes Beam's.")
 
 
 def main(args: argparse.Namespace, beam_args: List[str]) -> int:

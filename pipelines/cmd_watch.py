@@ -44,6 +44,7 @@ def add_fetch_args(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
+    from pipelines.cli import add_logging_flags
     from pipelines.options import NewsbeamOptions
 
     parser = subparsers.add_parser(
@@ -64,8 +65,8 @@ def register(subparsers) -> None:
                         default=_duration("24h"), help="Longest pause for a feed that keeps failing (default 24h).")
     parser.add_argument("--runner", default=None,
                         help="Beam runner for each tick (default: the in-process FnApiRunner).")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="More logging; -vv includes Beam's.")
-    parser.add_argument("-q", "--quiet", action="store_true", help="Only warnings and the summary lines.")
+    add_logging_flags(parser, quiet_help="Only warnings and the summary lines.",
+                      verbose_help="More logging; -vv includes Beam's.")
 
 
 class Stopper:

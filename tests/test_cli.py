@@ -27,6 +27,9 @@ def newsbeam(*args, timeout=300):
     (("run", "examples", "--output", "x", "--outptu", "y"), "unknown option '--outptu'"),
     (("run", "examples", "--output", "/proc/newsbeam-cannot-write"), "cannot write to /proc/newsbeam-cannot-write"),
     (("frobnicate",), "invalid choice"),
+    (("compact", "nosuch://x"), "cannot read nosuch://x"),
+    (("report", "no/such/root", "--out", "r.html"), "no dataset at no/such/root: not a folder"),
+    (("query", "examples", "SELECT 1", "extra"), "unrecognized arguments: extra"),
 ])
 def test_bad_command_lines_fail_with_one_line(args, fragment):
     result = newsbeam(*args)
