@@ -170,6 +170,9 @@ class ReadArticles(beam.PTransform):
             pages = raw | "FetchArticles" >> FetchArticlePages(fetch, root=root, run_id=self._run_id)
             raw = pages["raw"]
             errors.append(pages["errors"])
+        # One file can hold thousands of records (a JSONL dump, a big feed): spread them before the
+        # per-record work, so normalising (and what is fused after it) runs on every worker.
+        raw = raw | "SpreadRecords" >> beam.Reshuffle()
         normalised = raw | "Normalise" >> beam.ParDo(
             _NormaliseFn(self._run_id, self._ingested_at)).with_outputs(ERRORS_TAG, main="articles")
         errors = tuple(errors) + (normalised[ERRORS_TAG],) | "FlattenRecordErrors" >> beam.Flatten()
