@@ -170,7 +170,21 @@ def _check_nlp_model(args: argparse.Namespace) -> None:
 
 
 def run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: int) -> Tuple[int, str]:
-    """One tick: run the pipeline over the due feeds; returns (exit status, summary line)."""
+    """One tick: run the pipeline over the due feeds; returns (exit status, summary line).
+
+    A tick is a run like ``newsbeam run``: it holds ROOT's run lock from recovery to the commit
+    and the backoff update, so a ``newsbeam run`` (or another watch) on the same ROOT waits its
+    turn instead of writing an article both of them think is new."""
+    from transforms.sink import run_lock
+
+    def waiting(holder: str) -> None:
+        _LOGGER.warning("tick %d waits for the run holding %s/_locks/run.lock (%s)", tick, root, holder)
+
+    with run_lock(root, on_wait=waiting):
+        return _run_tick(args, beam_args, root, tick)
+
+
+def _run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: int) -> Tuple[int, str]:
     import apache_beam as beam
 
     from pipelines.cli import _make_runner, _pipeline_options

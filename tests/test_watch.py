@@ -120,6 +120,28 @@ def test_sigterm_finishes_the_tick_in_flight(tmp_path):
     assert len(manifests(root)) == 1 and not any((root / "_staging").glob("*"))
 
 
+def test_a_tick_waits_for_the_run_holding_the_root_lock(tmp_path):
+    """A tick is a run: while another process holds ROOT's run lock, the tick does not start."""
+    root = tmp_path / "root"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from transforms.sink import run_lock\n"
+        f"with run_lock({str(root)!r}):\n    print('locked', flush=True); time.sleep(3)")],
+        stdout=subprocess.PIPE, text=True, cwd=REPO, env=ENV)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with FeedServer() as srv:
+            srv.routes["/a.xml"] = Feed(rss("A", [("One", "http://example.org/1", "Story one.")]))
+            started = time.monotonic()
+            result = run_watch(srv.url("/a.xml"), "--output", root, "--once", *[f for f in FAST if f != "-q"])
+            waited = time.monotonic() - started
+            hits = srv.hits("/a.xml")
+    finally:
+        holder.wait(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "waits for the run holding" in result.stderr and waited >= 2.0
+    assert hits == 1 and [a["title"] for a in table(root, "articles")] == ["One"]
+
+
 def test_sigkill_mid_tick_then_restart_loses_and_doubles_nothing(tmp_path):
     """Killed after the feed's new version (and its validators) arrived, before the commit: the
     restart must not get a 304 for it (validators of an uncommitted run are never used)."""
