@@ -143,3 +143,17 @@ def test_candidate_filter_equals_the_word_boundary_regex_on_real_sentences():
                                  "talk", "protest", "É", "x"]), max_size=12).map("".join))
 def test_candidate_filter_equals_the_regex_on_generated_text(text):
     assert candidate_sentence(text) == _candidate_by_regex(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Trump announced the killing of the group's leader in a post on Monday.",
+    "The ministry condemned the arrest of three reporters.",
+])
+def test_who_reports_an_event_noun_is_not_its_actor(nlp, text):
+    event = next(e for e in events_of(nlp, text) if e["event_type"] in ("ASSAULT", "COERCE"))
+    assert event["actor"] is None, event
+    assert event["recipient"] in ("the group's leader", "three reporters")
+
+
+def test_light_verb_subject_still_acts(nlp):
+    assert one(nlp, "The army carried out an attack on the village.", "ASSAULT")["actor"] == "The army"

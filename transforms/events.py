@@ -478,7 +478,7 @@ def _arguments(trigger, rule: Rule):
             recipient, actor = actor, None  # "Diaz's arrest": the possessor is arrested
         verb = trigger.head if trigger.head.i != trigger.i else None
         if verb is not None and verb.pos_ in ("VERB", "AUX"):
-            if trigger.dep_ in ("dobj", "obj") and actor is None:
+            if trigger.dep_ in ("dobj", "obj") and actor is None and verb.lemma_.lower() not in _REPORTING_VERBS:
                 actor = _subject(verb)  # "the US imposed sanctions": light verb + event noun
             elif trigger.dep_ == "nsubj" and recipient is None and verb.lemma_.lower() not in _LIGHT_VERBS:
                 objs = _children(verb, "dobj", "obj")
@@ -508,6 +508,12 @@ def _accidental(token) -> bool:
     return any(t.lemma_.lower() in _ACCIDENT_WORDS for t in token.sent)
 
 
+_REPORTING_VERBS = {"announce", "report", "confirm", "deny", "condemn", "denounce", "welcome", "praise", "hail",
+                    "celebrate", "mourn", "investigate", "probe", "witness", "see", "watch", "hear", "describe",
+                    "claim", "acknowledge", "discuss", "criticize", "criticise", "blame", "recall", "mark",
+                    "commemorate", "film", "record", "document", "detail", "publicize", "reveal", "disclose"}
+"""Verbs whose subject speaks about or witnesses an event noun they govern, not its actor: "Trump announced
+the killing of ..." does not make Trump the killer."""
 _LIGHT_VERBS = {"take", "have", "be", "occur", "happen", "become", "remain", "continue", "come", "begin", "start",
                 "end", "last", "follow", "seem", "appear"}
 _TIME_WORDS = {"a.m.", "p.m.", "am", "pm", "time", "hour", "minute", "morning", "afternoon", "evening", "night",
