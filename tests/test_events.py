@@ -157,3 +157,13 @@ def test_who_reports_an_event_noun_is_not_its_actor(nlp, text):
 
 def test_light_verb_subject_still_acts(nlp):
     assert one(nlp, "The army carried out an attack on the village.", "ASSAULT")["actor"] == "The army"
+
+
+def test_reduced_passive_participle_takes_the_victim_as_recipient(nlp):
+    event = one(nlp, "The rebel commander is dead, killed in a raid near the border.", "ASSAULT")
+    assert event["actor"] is None and event["recipient"] == "The rebel commander"
+
+
+def test_a_weapon_does_not_act_its_owner_does(nlp):
+    event = one(nlp, "In the struggle an officer's weapon went off and shot a bullet through Diaz's hand.", "ASSAULT")
+    assert event["actor"] == "an officer"

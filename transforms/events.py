@@ -395,7 +395,7 @@ def _np(token) -> Tuple[int, int]:
             left = min(left, c.left_edge.i)
     right = token.i + 1
     for c in token.rights:
-        if c.dep_ in ("case",):
+        if c.dep_ == "case" and token.dep_ != "poss":  # a possessor is "Diaz", not "Diaz's"
             right = max(right, c.i + 1)
         elif c.dep_ == "prep" and c.lower_ == "of" and token.pos_ in ("NUM", "PRON", "NOUN") and \
                 token.lower_ in ("two", "three", "four", "five", "some", "many", "several", "one", "dozens", "hundreds",
@@ -442,6 +442,12 @@ def _arguments(trigger, rule: Rule):
             actor = _subject(trigger)
             objs = _children(trigger, "dobj", "dative", "obj")
             recipient = objs[0] if objs else None
+            if (actor is not None and recipient is None and trigger.tag_ == "VBN"
+                    and trigger.dep_ in ("conj", "advcl", "acl", "xcomp")
+                    and not any(c.dep_ in ("nsubj", "aux") for c in trigger.children)):
+                # A reduced passive: "the leader is dead, killed in a raid" - the inherited subject
+                # is the one killed, not the killer.
+                actor, recipient = None, actor
             if rule.event in ("PROTEST", "MOBILIZE"):
                 recipient = next((p for prep in _children(trigger, "prep") if prep.lower_ == "against"
                                   for p in _children(prep, "pobj")), None)
@@ -489,6 +495,10 @@ def _arguments(trigger, rule: Rule):
                     actor = pobj[0] if pobj else None
     recipient = _resolve_relative(recipient, trigger)
     actor = _resolve_relative(actor, trigger)
+    if actor is not None and actor.lemma_.lower() in _INSTRUMENTS:
+        owner = _children(actor, "poss")  # "an officer's weapon went off and shot ...": the officer
+        if owner:
+            actor = owner[0]
     if recipient is not None and (recipient.ent_type_ in ("TIME", "DATE") or recipient.lemma_.lower() in _TIME_WORDS):
         recipient = None
     if recipient is not None and actor is not None and recipient.i == actor.i:
@@ -508,6 +518,9 @@ def _accidental(token) -> bool:
     return any(t.lemma_.lower() in _ACCIDENT_WORDS for t in token.sent)
 
 
+_INSTRUMENTS = {"gun", "rifle", "pistol", "weapon", "firearm", "revolver", "handgun", "bomb", "knife", "machete",
+                "grenade", "taser"}
+"""Things that cannot act: as the subject of an assault, their possessor is the actor."""
 _REPORTING_VERBS = {"announce", "report", "confirm", "deny", "condemn", "denounce", "welcome", "praise", "hail",
                     "celebrate", "mourn", "investigate", "probe", "witness", "see", "watch", "hear", "describe",
                     "claim", "acknowledge", "discuss", "criticize", "criticise", "blame", "recall", "mark",
