@@ -95,11 +95,11 @@ def build_ingest(pipeline: beam.Pipeline, patterns: List[str], *, root: str, run
     staged = [articles | "WriteArticles" >> WriteTable(root, "articles", run_id, **write_kwargs)]
     counts = {}
     if nlp:
-        from transforms.nlp import ENTITY_EXTRACTOR, AnalyseArticles, event_extractor
+        from transforms.nlp import ENTITY_EXTRACTOR, EVENT_EXTRACTOR, AnalyseArticles
 
         analysed = articles | "AnalyseArticles" >> AnalyseArticles(
             spacy_model, batch_size=nlp_batch_size, min_batch_size=min(8, nlp_batch_size),
-            extractors=(ENTITY_EXTRACTOR, event_extractor(spacy_model)))
+            extractors=(ENTITY_EXTRACTOR, EVENT_EXTRACTOR))
         staged.append(analysed["entities"] | "WriteEntities" >> WriteTable(root, "entities", run_id, **write_kwargs))
         staged.append(analysed["events"] | "WriteEvents" >> WriteTable(root, "events", run_id, **write_kwargs))
         record_errors = (record_errors, analysed["errors"]) | "FlattenAllErrors" >> beam.Flatten()

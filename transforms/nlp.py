@@ -24,7 +24,7 @@ from transforms.records import RecordError
 
 _LOGGER = logging.getLogger(__name__)
 
-__all__ = ["AnalyseArticles", "DocExtractor", "ENTITY_EXTRACTOR", "entity_rows", "event_extractor", "EVENTS_TAG",
+__all__ = ["AnalyseArticles", "DocExtractor", "ENTITY_EXTRACTOR", "entity_rows", "EVENT_EXTRACTOR", "EVENTS_TAG",
            "ENTITIES_TAG", "ERRORS_TAG", "SKIPPED_TAG"]
 
 ENTITIES_TAG = "entities"
@@ -77,11 +77,9 @@ def _event_rows_batch(nlp, docs, articles, results):
     return event_rows_batch(nlp, docs, articles, [r[ENTITIES_TAG] for r in results])
 
 
-def event_extractor(model_name: Optional[str] = None) -> DocExtractor:
-    """The ``events`` extractor: runs after :data:`ENTITY_EXTRACTOR` on the same docs and parses
-    only the sentences that can hold an event, with the same loaded pipeline (see
-    ``transforms.event_stage``). ``model_name`` is accepted for compatibility and unused."""
-    return DocExtractor(tag=EVENTS_TAG, stage="events", fn=_event_rows_batch)
+EVENT_EXTRACTOR = DocExtractor(tag=EVENTS_TAG, stage="events", fn=_event_rows_batch)
+"""The ``events`` extractor: runs after :data:`ENTITY_EXTRACTOR` on the same docs and parses only the
+sentences that can hold an event, with the same loaded pipeline (see ``transforms.event_stage``)."""
 
 
 class _Model:

@@ -8,9 +8,8 @@ from __future__ import annotations
 import codecs
 import html
 import re
-import threading
 import unicodedata
-from typing import Any, Optional
+from typing import Optional
 
 import ftfy
 
@@ -307,26 +306,13 @@ def detect_language(text: str, hint: Optional[str] = None) -> Optional[str]:
     sample = text[:_LANGUAGE_SAMPLE_CHARS]
     if len(_LETTERS.findall(sample)) < 25:
         return hint_code
-    code, _ = _language_identifier().classify(sample)
+    import py3langid
+
+    code, _ = py3langid.classify(sample)  # loads its model once per process
     return code
 
 
 _LANGUAGE_SAMPLE_CHARS = 1500  # ~250 words: plenty for the classifier, a third of the cost of 3000
-_LANGID_LOCK = threading.Lock()
-_LANGID: Any = None
-
-
-def _language_identifier():
-    """py3langid's identifier with its default model, loaded once per process (thread-safe)."""
-    global _LANGID
-    if _LANGID is None:
-        with _LANGID_LOCK:
-            if _LANGID is None:
-                from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-                _LANGID = LanguageIdentifier.from_model_file(MODEL_FILE)
-    return _LANGID
-
 
 _WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+",
                    re.UNICODE)
