@@ -42,5 +42,5 @@ setup(
     include_package_data=True,
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS,
-    entry_points={"console_scripts": ["newsbeam=pipelines.cli:main"]},
+    entry_points={"console_scripts": ["newsbeam=pipelines.cli:entry"]},
 )

@@ -59,6 +59,41 @@ def test_two_local_workers_give_the_same_dataset(tmp_path):
     manifest = json.loads((tmp_path / "out" / "_runs" / "w2.json").read_text())
     assert manifest["counts"]["articles"] == 14 and manifest["counts"]["balanced"]
     assert manifest["options"]["workers"] == 2
-    # the worker processes share the terminal: no Beam INFO chatter from them (was ~30 lines)
+    # the worker processes share the terminal: no Beam INFO chatter from them (was ~30 lines),
+    # not even the harness's start-up notice or Beam's import-time apitools warning
     assert "sdk_worker" not in result.stderr and "BatchElements" not in result.stderr
+    assert "INFO" not in result.stderr and "apitools" not in result.stderr, result.stderr
     assert len(result.stderr.splitlines()) <= 6, result.stderr
+
+
+def test_local_workers_run_the_fast_exit_harness():
+    """Beam picks ``python -m apache_beam.runners.worker.sdk_worker_main`` for multi-processing;
+    newsbeam's local runner swaps in ``python -m pipelines.worker`` (same harness, no tear-down)."""
+    from apache_beam.transforms import environments
+
+    from pipelines.cli import _make_runner
+
+    runner = _make_runner(True)
+    runner._default_environment = environments.SubprocessSDKEnvironment.from_command_string(
+        "python -m apache_beam.runners.worker.sdk_worker_main")
+    assert runner._default_environment.command_string == f"{sys.executable} -m pipelines.worker"
+    embedded = environments.EmbeddedPythonEnvironment.default()
+    runner._default_environment = embedded  # the one-worker mode keeps Beam's choice
+    assert runner._default_environment is embedded
+    assert _make_runner(False) is None
+
+
+@pytest.mark.parametrize("code, status", [(None, 0), (0, 0), (3, 3), ("bad thing", 1)])
+def test_exit_now_flushes_and_skips_teardown(code, status):
+    script = ("import atexit, sys\n"
+              "from pipelines.fastexit import exit_now\n"
+              "atexit.register(print, 'atexit ran')\n"
+              "print('out', end='')\n"
+              "print('err', end='', file=sys.stderr)\n"
+              f"exit_now({code!r})\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO, env=ENV)
+    assert result.returncode == status
+    assert result.stdout == "out"  # flushed, and no atexit handler ran
+    assert result.stderr.startswith("err") and "atexit" not in result.stderr
+    if isinstance(code, str):
+        assert code in result.stderr
