@@ -108,3 +108,75 @@ def test_decode_bytes_property_never_raises(data):
 def test_html_to_text_property_never_raises_and_has_no_tags(text):
     out = html_to_text(f"<p>{text}</p><script>evil()</script>")
     assert "evil()" not in out
+
+
+# --- the language-id model cache (transforms.langid_model) ---------------------------------------
+
+_LANGUAGE_SAMPLES = [
+    "US immigration officials in New York shot a man in the face on Thursday.",
+    "Die Bundesregierung hat am Donnerstag neue Maßnahmen beschlossen.",
+    "Le gouvernement a annoncé jeudi de nouvelles mesures contre la crise.",
+    "El presidente anunció el jueves nuevas medidas económicas para el país.",
+    "Правительство объявило в четверг о новых мерах.",
+    "政府は木曜日に新たな対策を発表した。",
+    "", "1234 5678", "ICE ICE ICE",
+]
+
+
+def _same_model(a, b) -> None:
+    import numpy as np
+
+    assert a.nb_classes == b.nb_classes
+    assert np.array_equal(a.nb_ptc, b.nb_ptc) and np.array_equal(a.nb_pc, b.nb_pc)
+    assert list(a.tk_nextmove) == list(b.tk_nextmove) and list(a.tk_row) == list(b.tk_row)
+    assert list(a.tk_output) == list(b.tk_output)
+
+
+def test_langid_cache_holds_py3langid_model_and_answers_the_same(tmp_path, monkeypatch):
+    from py3langid.langid import LanguageIdentifier
+
+    from transforms import langid_model
+
+    monkeypatch.setenv(langid_model.CACHE_ENV, str(tmp_path / "cache"))
+    own = LanguageIdentifier.from_model_file(langid_model._model_file())
+    first = langid_model.load_identifier()  # decompresses into the cache
+    cached = langid_model.cache_file()
+    assert cached.parent == tmp_path / "cache" and cached.stat().st_size > 10 * 1024 * 1024
+    assert [p.name for p in cached.parent.iterdir()] == [cached.name]  # no temporary file left
+    second = langid_model.load_identifier()  # reads the cache
+    for ident in (first, second):
+        _same_model(ident, own)
+        assert [ident.classify(t) for t in _LANGUAGE_SAMPLES] == [own.classify(t) for t in _LANGUAGE_SAMPLES]
+    assert [second.classify(t)[0] for t in _LANGUAGE_SAMPLES[:6]] == ["en", "de", "fr", "es", "ru", "ja"]
+
+
+def test_langid_cache_rebuilds_a_damaged_file_and_works_without_a_cache(tmp_path, monkeypatch, caplog):
+    from transforms import langid_model
+
+    monkeypatch.setenv(langid_model.CACHE_ENV, str(tmp_path / "cache"))
+    cached = langid_model.cache_file()
+    cached.parent.mkdir()
+    cached.write_bytes(b"PK\x03\x04 not a model")  # e.g. a file cut short by a full disk
+    assert langid_model.load_identifier().classify(_LANGUAGE_SAMPLES[1])[0] == "de"
+    assert "unusable" in caplog.text and cached.stat().st_size > 10 * 1024 * 1024
+
+    monkeypatch.setenv(langid_model.CACHE_ENV, "off")
+    assert langid_model.cache_dir() is None
+    assert langid_model.load_identifier().classify(_LANGUAGE_SAMPLES[2])[0] == "fr"
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv(langid_model.CACHE_ENV, str(blocker / "cache"))  # cannot be created
+    assert langid_model.load_identifier().classify(_LANGUAGE_SAMPLES[3])[0] == "es"
+    assert not (blocker / "cache").exists()
+
+
+def test_langid_cache_folder_defaults(monkeypatch, tmp_path):
+    from transforms import langid_model
+
+    monkeypatch.delenv(langid_model.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert langid_model.cache_dir() == tmp_path / "newsbeam"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert langid_model.cache_dir() == tmp_path / "home" / ".cache" / "newsbeam"

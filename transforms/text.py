@@ -306,9 +306,9 @@ def detect_language(text: str, hint: Optional[str] = None) -> Optional[str]:
     sample = text[:_LANGUAGE_SAMPLE_CHARS]
     if len(_LETTERS.findall(sample)) < 25:
         return hint_code
-    import py3langid
+    from transforms.langid_model import identifier
 
-    code, _ = py3langid.classify(sample)  # loads its model once per process
+    code, _ = identifier().classify(sample)  # the model loads once per process, from newsbeam's cache
     return code
 
 
