@@ -212,12 +212,15 @@ def _summary(manifest: Dict, root: str, seconds: float) -> str:
 
 def run_command(args: argparse.Namespace, beam_args: List[str]) -> int:
     """``newsbeam run``: validate, take ROOT's run lock, recover, run the pipeline, print the summary."""
-    import apache_beam as beam
+    from transforms.gcpause import gc_paused
 
-    import transforms.fetch_beam  # noqa: F401  (registers the --fetch-* options with Beam's parser)
-    from pipelines.ingest import build_ingest, new_run_id
-    from transforms.inputs import expand_input
-    from transforms.sink import ensure_writable, load_manifest, recover, remove_orphans, run_lock
+    with gc_paused():
+        import apache_beam as beam
+
+        import transforms.fetch_beam  # noqa: F401  (registers the --fetch-* options with Beam's parser)
+        from pipelines.ingest import build_ingest, new_run_id
+        from transforms.inputs import expand_input
+        from transforms.sink import ensure_writable, load_manifest, recover, remove_orphans, run_lock
 
     if not args.output:
         raise UsageError("--output ROOT is required")
@@ -282,7 +285,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = sum(a.count("v") for a in argv if a.startswith("-v") and set(a[1:]) == {"v"}) + argv.count("--verbose")
     configure_logging(verbose, quiet="-q" in argv or "--quiet" in argv)
-    parser = _fail_parser(build_parser())
+    from transforms.gcpause import gc_paused
+
+    with gc_paused():  # the parser imports Beam: no collector passes over what it loads
+        parser = _fail_parser(build_parser())
     try:
         args, beam_args = parser.parse_known_args(argv)
         if args.command is None:

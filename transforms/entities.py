@@ -31,6 +31,7 @@ import re
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from transforms import gazetteer
+from transforms.gcpause import gc_paused
 
 __all__ = [
     "DEFAULT_MODEL", "FALLBACK_MODEL", "ENTITY_PIPES", "EVENT_PIPES", "NAME_LABELS", "Mention",
@@ -138,6 +139,7 @@ def _register_paragraph_pipe() -> None:
         return doc
 
 
+@gc_paused()
 def load_nlp(name: Optional[str] = None, keep: Sequence[str] = ENTITY_PIPES):
     """Load the spaCy pipeline ``name`` (see :func:`resolve_model_name`) with only ``keep``
     enabled; the other components stay loaded but disabled, so ``nlp.enable_pipe("parser")``

