@@ -20,6 +20,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils import shared
 
 from transforms.entities import ENTITY_PIPES, extract_entities, load_nlp, resolve_model_name
+from transforms.malloc import tune_malloc
 from transforms.records import RecordError
 
 _LOGGER = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ class _AnalyseFn(beam.DoFn):
         self._batch_ms = Metrics.distribution(_NS, "nlp_batch_ms")
 
     def setup(self) -> None:
+        tune_malloc()  # the NLP stage's batches of large arrays: see transforms.malloc
         # One model per worker process, shared by the process's threads; never per element.
         model = self._handle.acquire(lambda: _load(self._model_name, self._keep),
                                      tag=f"{self._model_name}|{','.join(self._keep)}")
