@@ -51,6 +51,20 @@ def check_dataset_command(root: str, extra_args: Sequence[str], out: Optional[st
         raise UsageError(f"cannot write {out}: its folder does not exist")
 
 
+def check_spacy_model(args: argparse.Namespace) -> None:
+    """Unless ``--skip-nlp``: the ``--spacy-model`` package (or the default) is installed, else
+    :class:`UsageError` with one line (nothing is downloaded at run time)."""
+    if getattr(args, "skip_nlp", False):
+        return
+    import importlib.util
+
+    from transforms.entities import resolve_model_name
+
+    model = resolve_model_name(args.spacy_model)
+    if importlib.util.find_spec(model) is None:
+        raise UsageError(f"spaCy model {model!r} is not installed (pip install it, or use --skip-nlp)")
+
+
 class _DropNoise(logging.Filter):
     """Beam logs an 'apitools not found' warning at import; it means nothing for newsbeam."""
 
@@ -234,14 +248,7 @@ def run_command(args: argparse.Namespace, beam_args: List[str]) -> int:
             raise UsageError(str(exc))
         except (ImportError, ValueError) as exc:
             raise UsageError(f"cannot read {pattern}: {exc}")
-    if not args.skip_nlp:
-        import importlib.util
-
-        from transforms.entities import resolve_model_name
-
-        model = resolve_model_name(args.spacy_model)
-        if importlib.util.find_spec(model) is None:
-            raise UsageError(f"spaCy model {model!r} is not installed (pip install it, or use --skip-nlp)")
+    check_spacy_model(args)
     root = args.output.rstrip("/") or args.output
     try:
         ensure_writable(root)

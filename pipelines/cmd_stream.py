@@ -29,7 +29,7 @@ def _duration(text: str) -> float:
 def register(subparsers) -> None:
     from pipelines.cli import add_logging_flags
     from pipelines.cmd_watch import add_fetch_args
-    from pipelines.options import positive_int
+    from pipelines.options import add_nlp_args, positive_int
 
     parser = subparsers.add_parser(
         "stream", help="Run the streaming pipeline (Flink, Dataflow) over FEED... into ROOT.",
@@ -55,6 +55,7 @@ def register(subparsers) -> None:
                         default=64 * 1024 * 1024, help="Largest decompressed HTTP body.")
     parser.add_argument("--max-rows-per-file", "--max_rows_per_file", dest="max_rows_per_file", type=positive_int,
                         default=50_000, help="Most rows in one output Parquet file.")
+    add_nlp_args(parser)
     parser.add_argument("--runner", default=None,
                         help="A streaming runner: FlinkRunner or DataflowRunner, with its own options after it "
                              "(--setup_file ./setup.py for the workers).")
@@ -65,7 +66,7 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-    from pipelines.cli import UsageError, _beam_parser, _make_runner
+    from pipelines.cli import UsageError, _beam_parser, _make_runner, check_spacy_model
     from pipelines.cmd_watch import _expand_feeds
     from pipelines.streaming import build_stream, periodic_ticks
     from transforms.fetch import is_url
@@ -82,7 +83,9 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
     local = args.runner is None
     if local and args.ticks is None:
         raise UsageError("the local runners cannot run an unbounded pipeline: give --runner FlinkRunner or "
-                         "--runner DataflowRunner (see docs/scheduling.md), or --ticks N for a bounded local run")
+                         "--runner DataflowRunner (README: 'Streaming on Flink and Dataflow'), or --ticks N for a "
+                         "bounded local run")
+    check_spacy_model(args)
     feeds = _expand_feeds(args.feeds)
     not_urls = [f for f in feeds if not is_url(f)]
     if not_urls:
@@ -107,11 +110,12 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
     stop = start + args.ticks * args.interval - args.interval / 2 if args.ticks else None
     recorded = {"runner": args.runner or "FnApiRunner", "command": "stream", "interval": args.interval,
                 "window": args.window, "dedup_ttl": args.dedup_ttl, "fetch_articles": bool(args.fetch_articles),
-                "job_id": job_id}
+                "job_id": job_id, "nlp": not args.skip_nlp, "spacy_model": args.spacy_model}
     pipeline = beam.Pipeline(runner=_make_runner(local), options=options)
     ticks = periodic_ticks(pipeline, start=start, interval=args.interval, stop=stop)
     build_stream(ticks, feeds, root=root, job_id=job_id, fetch=fetch, window=args.window, dedup_ttl=args.dedup_ttl,
-                 fetch_articles=args.fetch_articles, max_rows_per_file=args.max_rows_per_file, options=recorded)
+                 fetch_articles=args.fetch_articles, max_rows_per_file=args.max_rows_per_file, options=recorded,
+                 nlp=not args.skip_nlp, spacy_model=args.spacy_model, nlp_batch_size=args.nlp_batch_size)
     _LOGGER.info("stream %s: %d feeds every %gs, %gs windows -> %s", job_id, len(feeds), args.interval,
                  args.window, root)
     result = pipeline.run()

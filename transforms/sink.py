@@ -176,11 +176,16 @@ def committed_files(root: str, table: str) -> List[str]:
     return sorted(p for p in fs.glob(pattern) if not posixpath.basename(p).startswith(("_", ".")))
 
 
-def existing_article_ids(root: str) -> frozenset:
-    """article_ids already committed under ``ROOT/articles`` (empty for a new ROOT)."""
+def existing_article_ids(root: str, except_job: Optional[str] = None) -> frozenset:
+    """article_ids already committed under ``ROOT/articles`` (empty for a new ROOT); with
+    ``except_job``, not those of that streaming job's own windows (files named
+    ``part-<window start>-<job id>-...``), which its expiring dedup state governs."""
     fs, _ = _fs(root)
     ids: set = set()
+    own = f"-{except_job}-" if except_job else None
     for path in committed_files(root, "articles"):
+        if own and own in posixpath.basename(path):
+            continue
         with fs.open(path, "rb") as fh:
             column = pq.read_table(fh, columns=["article_id"]).column("article_id")
         ids.update(column.to_pylist())

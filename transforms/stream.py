@@ -7,8 +7,11 @@
 * :class:`DedupEntries`: stateful dedup in the global window, keyed by the entry's article id:
   the first sighting goes on, later ones are dropped. The state expires ``ttl`` after the *last*
   sighting (an event-time timer that every sighting pushes forward), so memory is bounded by the
-  entries seen in the last ``ttl``. Articles already in ROOT when a worker starts are dropped too.
-* :class:`WriteWindows`: one commit per window: all rows of a window (articles and error rows) are
+  entries seen in the last ``ttl``. Articles that other runs (batch runs, earlier stream jobs)
+  committed to ROOT before a worker started are dropped too; the job's own windows are left to the
+  state, so whether an expired entry comes back does not depend on when a worker restarted.
+* :class:`WriteWindows`: one commit per window: all rows of a window (articles, entities, events,
+  error rows) are
   grouped, written with ``transforms.sink.write_part`` and committed together with
   ``transforms.sink.commit_run`` under the run id ``<window start>-<job id>``; a retried bundle finds
   the manifest and does not write again.
@@ -121,18 +124,21 @@ class _DedupFn(beam.DoFn):
     SEEN = userstate.ReadModifyWriteStateSpec("seen", BooleanCoder())
     EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
 
-    def __init__(self, ttl: float, root: Optional[str], handle: shared.Shared):
+    def __init__(self, ttl: float, root: Optional[str], handle: shared.Shared, job_id: Optional[str] = None):
         self._ttl = Duration.of(ttl)
         self._root = root
+        self._job_id = job_id
         self._handle = handle
         self._dropped = Metrics.counter(_NS, "duplicates_in_stream")
 
     def setup(self) -> None:
         from transforms.sink import existing_article_ids
 
-        root = self._root
-        self._in_root = self._handle.acquire(lambda: _IdSet(existing_article_ids(root) if root else frozenset()),
-                                             tag=f"stream-ids|{root}")
+        root, job = self._root, self._job_id
+        # ROOT's articles except this job's own (its state decides those, also after a worker restart)
+        self._in_root = self._handle.acquire(
+            lambda: _IdSet(existing_article_ids(root, except_job=job) if root else frozenset()),
+            tag=f"stream-ids|{root}|{job}")
 
     def process(self, element: Tuple[str, RawArticle], ts=beam.DoFn.TimestampParam,
                 seen=beam.DoFn.StateParam(SEEN), expiry=beam.DoFn.TimerParam(EXPIRY)):
@@ -157,15 +163,16 @@ class DedupEntries(beam.PTransform):
     """Raw entries (global window) to first sightings (``raw``) and one ``duplicates`` element
     (the reason) per dropped entry. See the module docstring for the expiry."""
 
-    def __init__(self, ttl: float, root: Optional[str] = None):
+    def __init__(self, ttl: float, root: Optional[str] = None, job_id: Optional[str] = None):
         super().__init__()
         self._ttl = ttl
         self._root = root
+        self._job_id = job_id
 
     def expand(self, raw):
         return (raw
                 | "KeyByEntry" >> beam.Map(lambda r: (entry_key(r), r)).with_output_types(Tuple[str, Any])
-                | "FirstSighting" >> beam.ParDo(_DedupFn(self._ttl, self._root, shared.Shared())).with_outputs(
+                | "FirstSighting" >> beam.ParDo(_DedupFn(self._ttl, self._root, shared.Shared(), self._job_id)).with_outputs(
                     DUPLICATES_TAG, main="raw"))
 
 
@@ -215,43 +222,53 @@ class _CommitWindowFn(beam.DoFn):
             yield done
             return
         articles: List[Dict[str, Any]] = []
+        entities: List[Dict[str, Any]] = []
+        events: List[Dict[str, Any]] = []
         errors: List[Dict[str, Any]] = []
         duplicates: Dict[str, int] = collections.Counter()
-        polls = 0
+        polls = skipped = 0
         for kind, value in items:
             if kind == "article":
                 articles.append(dict(value, run_id=run_id))
+            elif kind == "entity":
+                entities.append(dict(value, run_id=run_id))
+            elif kind == "event":
+                events.append(dict(value, run_id=run_id))
             elif kind == "error":
-                err, ingested_at = value
-                errors.append(self._error_row(err, run_id, ingested_at))
+                err, ingested_at = value  # NLP errors have no tick of their own: the window's start
+                errors.append(self._error_row(err, run_id, ingested_at or start))
             elif kind == "duplicate":
                 duplicates[value] += 1
             elif kind == "poll":
                 polls += 1
+            elif kind == "skipped":
+                skipped += value
         staged = []
-        for table, rows in (("articles", articles), ("errors", errors)):
+        for table, rows in (("articles", articles), ("entities", entities), ("events", events), ("errors", errors)):
             by_dt: Dict[str, List[Dict[str, Any]]] = collections.defaultdict(list)
             for row in rows:
                 by_dt[row["dt"].isoformat()].append(row)
             for dt in sorted(by_dt):
                 part = by_dt[dt]
                 for n, i in enumerate(range(0, len(part), self._max_rows)):
-                    name = f"{table[0]}{dt.replace('-', '')}-{n:04d}"  # fixed names: a retry overwrites
+                    name = f"{table[:2]}{dt.replace('-', '')}-{n:04d}"  # fixed names: a retry overwrites
                     staged.append(write_part(self._root, table, run_id, dt, part[i:i + self._max_rows], name))
         by_stage = collections.Counter(e["stage"] for e in errors)
         record_errors = sum(n for stage, n in by_stage.items() if stage in self._record_stages)
         manifest = self._make_manifest(
             run_id=run_id, started_at=start.isoformat(), files=polls,
             records_read=len(articles) + record_errors + sum(duplicates.values()), articles=len(articles),
-            duplicates=dict(duplicates), errors_by_stage=dict(by_stage))
+            duplicates=dict(duplicates), errors_by_stage=dict(by_stage), entities=len(entities), events=len(events),
+            entities_skipped_language=skipped)
         manifest["window"] = {"start": start.isoformat(), "end": _utc(window.end).isoformat(), "pane": pane.index}
         self._windows.inc()
         yield commit_run(self._root, run_id, staged, manifest)
 
 
 class WriteWindows(beam.PTransform):
-    """Tagged rows in fixed windows (``("article", row)``, ``("error", (RecordError, ingested_at))``,
-    ``("duplicate", reason)``, ``("poll", url)``) to one committed run per window; outputs the
+    """Tagged rows in fixed windows (``("article", row)``, ``("entity", row)``, ``("event", row)``,
+    ``("error", (RecordError, ingested_at or None))``, ``("duplicate", reason)``, ``("poll", url)``,
+    ``("skipped", n)``) to one committed run per window; outputs the
     manifests. ``make_manifest`` and ``error_row`` are ``pipelines.ingest.make_manifest`` and
     ``transforms.ingest.error_row`` (partial-applied as needed); ``record_stages`` are the error
     stages that count as records.
