@@ -15,7 +15,7 @@ import traceback
 
 from pipelines.fastexit import exit_now
 
-WORKER_MODULE = __name__
+WORKER_MODULE = "pipelines.worker"
 """The module local worker processes run (``python -m pipelines.worker``)."""
 
 
