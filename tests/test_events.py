@@ -99,6 +99,17 @@ def test_place_in_sentence_is_geocoded(nlp):
     assert abs(e["latitude"] - 48.85) < 0.1 and e["event_date"] == dt.date(2020, 2, 6)
 
 
+@pytest.mark.parametrize("text, place", [
+    ("The commander was killed Thursday in an airstrike targeting his location in Iraq's Anbar desert.", "Anbar"),
+    ("Militants attacked a checkpoint in the Kandahar countryside.", "Kandahar"),
+])
+def test_a_place_naming_a_landscape_is_where_the_event_happened(nlp, text, place):
+    """A GPE that modifies a landscape noun (desert, countryside, ...) locates the event; it used to
+    count as a mere modifier and the article's dominant place won."""
+    found = [e for e in events_of(nlp, text) if e["event_type"] == "ASSAULT"]
+    assert found and {e["location"] for e in found} <= {place, "Iraq"} and found[0]["location_source"] == "sentence"
+
+
 def test_article_place_is_the_fallback(nlp):
     text = "Thousands gathered in Nairobi on Monday. Later they clashed with police."
     clash = one(nlp, text, "ASSAULT")

@@ -325,7 +325,11 @@ _RECIPIENT_PREPS = {
 _PRONOUNS_PLURAL = {"they", "them", "we", "us"}
 _PRONOUNS_PERSON = {"he", "him", "she", "her"}
 _PLACE_NOUNS = {"neighborhood", "neighbourhood", "district", "area", "city", "town", "region", "province", "state",
-                "village", "suburb", "borough", "county", "capital", "quarter", "camp", "border", "coast", "island"}
+                "village", "suburb", "borough", "county", "capital", "quarter", "camp", "border", "coast", "island",
+                # landscape words a place names ("Iraq's Anbar desert", "the Kandahar countryside")
+                "desert", "countryside", "outskirts", "mountain", "mountains", "valley", "highlands", "hills", "forest",
+                "jungle", "delta", "peninsula", "enclave", "territory", "governorate", "municipality", "prefecture",
+                "oblast", "frontier", "port", "harbor", "harbour", "waters", "zone"}
 _COLLECTIVE = {"police", "government", "army", "military", "administration", "authority", "force", "regime",
                "council", "parliament", "committee", "court", "ministry", "agency", "navy", "coalition"}
 
