@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -76,7 +77,7 @@ def test_local_workers_run_the_fast_exit_harness():
     runner = _make_runner(True)
     runner._default_environment = environments.SubprocessSDKEnvironment.from_command_string(
         "python -m apache_beam.runners.worker.sdk_worker_main")
-    assert runner._default_environment.command_string == f"{sys.executable} -m pipelines.worker"
+    assert runner._default_environment.command_string == f"{shlex.quote(sys.executable)} -m pipelines.worker"
     embedded = environments.EmbeddedPythonEnvironment.default()
     runner._default_environment = embedded  # the one-worker mode keeps Beam's choice
     assert runner._default_environment is embedded
