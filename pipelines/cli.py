@@ -54,7 +54,7 @@ def check_dataset_command(root: str, extra_args: Sequence[str], out: Optional[st
 def check_spacy_model(args: argparse.Namespace) -> None:
     """Unless ``--skip-nlp``: the ``--spacy-model`` package (or the default) is installed, else
     :class:`UsageError` with one line (nothing is downloaded at run time)."""
-    if getattr(args, "skip_nlp", False):
+    if getattr(args, "skip_nlp", True):  # no NLP flags on the command: nothing to check
         return
     import importlib.util
 

@@ -155,20 +155,6 @@ def _nlp_kwargs(args: argparse.Namespace) -> Dict[str, object]:
     return {"nlp": not args.skip_nlp, "spacy_model": args.spacy_model, "nlp_batch_size": args.nlp_batch_size}
 
 
-def _check_nlp_model(args: argparse.Namespace) -> None:
-    from pipelines.cli import UsageError
-
-    if not _nlp_kwargs(args).get("nlp"):
-        return
-    import importlib.util
-
-    from transforms.entities import resolve_model_name
-
-    model = resolve_model_name(args.spacy_model)
-    if importlib.util.find_spec(model) is None:
-        raise UsageError(f"spaCy model {model!r} is not installed (pip install it, or use --skip-nlp)")
-
-
 def run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: int) -> Tuple[int, str]:
     """One tick: run the pipeline over the due feeds; returns (exit status, summary line).
 
@@ -246,7 +232,7 @@ def _run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: i
 
 
 def main(args: argparse.Namespace, beam_args: List[str]) -> int:
-    from pipelines.cli import UsageError, _beam_parser
+    from pipelines.cli import UsageError, _beam_parser, check_spacy_model
     from transforms.fetch_state import compact_validators
     from transforms.sink import ensure_writable, recover
 
@@ -262,7 +248,7 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
     if unknown:
         raise UsageError(f"unknown option {unknown[0]!r} (see 'newsbeam watch --help')")
     _expand_feeds(args.feeds)  # bad lists and missing files fail now, with one line
-    _check_nlp_model(args)
+    check_spacy_model(args)
     root = args.output.rstrip("/") or args.output
     try:
         ensure_writable(root)
