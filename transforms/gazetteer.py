@@ -159,11 +159,9 @@ def _place_tables() -> Tuple[Dict[str, Place], Dict[str, str]]:
         place = Place(c["name"], "city", c["countrycode"], float(c["latitude"]), float(c["longitude"]),
                       int(c.get("population") or 0))
         add(place)
-    for c in cities:
-        if int(c.get("population") or 0) < _CITY_ALTNAME_POPULATION:
-            break
-        for alt in c.get("alternatenames") or ():
-            if len(alt) >= 4 and alt[0].isupper() and alt.isascii() and _norm_key(alt) not in forms:
+    for c in cities:  # CITIES_FILE keeps only the usable alternate names of million-people cities
+        for alt in c["alternatenames"]:
+            if _norm_key(alt) not in forms:
                 forms[_norm_key(alt)] = places[c["name"]].canonical if c["name"] in places else c["name"]
     aliases = json.loads((DATA_DIR / "place_aliases.json").read_text(encoding="utf-8"))
     for form, canonical in aliases.items():

@@ -40,12 +40,9 @@ def _tables():
     cities: Dict[str, dict] = {}
     for c in by_population:
         cities.setdefault(c["name"], c)
-    for c in by_population:  # alternate spellings of big cities only, after every real name
-        if int(c.get("population") or 0) < 1_000_000:
-            break
-        for alt in (c.get("alternatenames") or ()):
-            if alt[:1].isupper() and alt.isascii() and len(alt) >= 4:
-                cities.setdefault(alt, c)
+    for c in by_population:  # alternate spellings (big cities only: see CITIES_FILE), after every real name
+        for alt in c["alternatenames"]:
+            cities.setdefault(alt, c)
     largest_in_state: Dict[str, dict] = {}
     capital: Dict[str, dict] = {}
     countries = gc.get_countries()
