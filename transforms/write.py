@@ -128,11 +128,10 @@ class _TallyFn(beam.CombineFn):
                 if name == _STAGED:
                     out.setdefault(_STAGED, []).extend(v)
                 elif isinstance(v, dict):
-                    per_key = out.setdefault(name, {})
                     for k, n in v.items():
-                        per_key[k] = per_key.get(k, 0) + n
+                        self.add_input(out, (name, k, n))
                 else:
-                    out[name] = out.get(name, 0) + v
+                    self.add_input(out, (name, None, v))
         return out
 
     def extract_output(self, acc):
