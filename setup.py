@@ -3,7 +3,7 @@
 Also Beam's ``--setup_file``: remote workers (Dataflow, Flink) install the same packages with it.
 Exact, hashed versions for a reproducible install are in ``requirements.lock`` (``make lock``).
 """
-from setuptools import setup
+from setuptools import find_packages, setup
 
 INSTALL_REQUIRES = [
     "apache-beam==2.77.0",
@@ -37,8 +37,10 @@ setup(
     long_description=__doc__,
     license="Apache-2.0",
     python_requires=">=3.10,<3.13",
-    packages=["pipelines", "transforms", "schemas"],
-    package_data={"transforms": ["data/*"]},
+    # Every subpackage and its data files: a new one can never drop out of the wheel that
+    # ``--setup_file`` builds for remote workers (tests/test_layout.py checks the wheel).
+    packages=find_packages(include=["pipelines", "pipelines.*", "transforms", "transforms.*", "schemas"]),
+    package_data={"transforms.nlp": ["data/*"]},
     include_package_data=True,
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS,

@@ -720,15 +720,15 @@ def profile_stages(jsonl: Path, model: str, work: Path) -> Dict[str, Any]:
     (candidate-sentence parse by component, then rules), write (Parquet, all three tables)."""
     import collections
 
-    from transforms import gazetteer
-    from transforms.articles import build_article
-    from transforms.entities import ENTITY_PIPES, load_nlp
-    from transforms.event_stage import event_rows, event_rows_batch
-    from transforms.events import candidate_sentence
-    from transforms.nlp import entity_rows
-    from transforms.readers import read_input
+    from transforms.nlp import gazetteer
+    from transforms.normalise.articles import build_article
+    from transforms.nlp.entities import ENTITY_PIPES, load_nlp
+    from transforms.nlp.parse import event_rows, event_rows_batch
+    from transforms.nlp.events import candidate_sentence
+    from transforms.nlp.analyse import entity_rows
+    from transforms.inputs.readers import read_input
     from transforms.records import RecordError
-    from transforms.sink import write_part
+    from transforms.storage.sink import write_part
 
     stages: Dict[str, float] = {}
     now = _dt.datetime.now(_dt.timezone.utc)
@@ -817,7 +817,7 @@ def machine_info() -> Dict[str, Any]:
     """Where the numbers come from: host, CPU, cores, memory, versions, commit, load."""
     from importlib import metadata
 
-    from transforms.entities import resolve_model_name
+    from transforms.nlp.entities import resolve_model_name
 
     def version(pkg: str) -> Optional[str]:
         try:

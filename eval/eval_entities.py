@@ -39,9 +39,9 @@ from typing import Dict, Iterable, List, Sequence, Set, Tuple
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from transforms.articles import build_article  # noqa: E402
-from transforms.entities import ENTITY_PIPES, extract_entities, load_nlp, resolve_model_name  # noqa: E402
-from transforms.readers import read_input  # noqa: E402
+from transforms.normalise.articles import build_article  # noqa: E402
+from transforms.nlp.entities import ENTITY_PIPES, extract_entities, load_nlp, resolve_model_name  # noqa: E402
+from transforms.inputs.readers import read_input  # noqa: E402
 from transforms.records import RecordError  # noqa: E402
 
 SHARED = ROOT.parent / "shared" if (ROOT.parent / "shared").exists() else Path("/work/shared")
@@ -265,7 +265,7 @@ def time_beam(model: str, repeat_corpus: int) -> None:
     from apache_beam.metrics.metric import MetricsFilter
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from transforms.nlp import AnalyseArticles
+    from transforms.nlp.analyse import AnalyseArticles
 
     articles = voa_articles() * repeat_corpus
     results = {}

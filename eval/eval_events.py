@@ -6,7 +6,7 @@ Run from the repository root::
 
 Every text goes through the real pipeline: an ``articles`` row (``build_article``; for the seed
 ``read_input`` first) -> ``load_nlp(resolve_model_name(None), keep=ENTITY_PIPES)`` -> doc ->
-:func:`extract_entities` -> :func:`transforms.event_stage.event_rows_batch`. The model is loaded once.
+:func:`extract_entities` -> :func:`transforms.nlp.parse.event_rows_batch`. The model is loaded once.
 Two system variants are shown side by side: ``all rows`` (every events row) and ``asserted``
 (rows with ``negated``, ``hypothetical`` and ``future`` all false).
 
@@ -50,11 +50,11 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from transforms.articles import build_article  # noqa: E402
-from transforms.entities import ENTITY_PIPES, extract_entities, load_nlp, resolve_model_name  # noqa: E402
-from transforms.events import EVENT_TYPES  # noqa: E402
-from transforms.geo import geocode  # noqa: E402
-from transforms.readers import read_input  # noqa: E402
+from transforms.normalise.articles import build_article  # noqa: E402
+from transforms.nlp.entities import ENTITY_PIPES, extract_entities, load_nlp, resolve_model_name  # noqa: E402
+from transforms.nlp.events import EVENT_TYPES  # noqa: E402
+from transforms.nlp.geo import geocode  # noqa: E402
+from transforms.inputs.readers import read_input  # noqa: E402
 from transforms.records import RawArticle  # noqa: E402
 
 SHARED = ROOT.parent / "shared" if (ROOT.parent / "shared").exists() else Path("/work/shared")
@@ -319,7 +319,7 @@ class Pipeline:
         self.load_seconds = time.perf_counter() - started
 
     def events(self, rows: Sequence[Dict[str, Any]]) -> List[List[Dict[str, Any]]]:
-        from transforms.event_stage import event_rows_batch
+        from transforms.nlp.parse import event_rows_batch
 
         docs = list(self.nlp.pipe([r["text"] for r in rows], batch_size=32))
         entity_lists = []

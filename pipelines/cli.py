@@ -36,7 +36,7 @@ def check_dataset_command(root: str, extra_args: Sequence[str], out: Optional[st
     Raises :class:`UsageError` with one line."""
     import os
 
-    from transforms.sink import _fs
+    from transforms.storage.sink import _fs
 
     if extra_args:
         raise UsageError(f"unrecognized arguments: {' '.join(extra_args)}")
@@ -58,7 +58,7 @@ def check_spacy_model(args: argparse.Namespace) -> None:
         return
     import importlib.util
 
-    from transforms.entities import resolve_model_name
+    from transforms.nlp.entities import resolve_model_name
 
     model = resolve_model_name(args.spacy_model)
     if importlib.util.find_spec(model) is None:
@@ -117,7 +117,7 @@ def _add_run_args(parser: argparse.ArgumentParser) -> None:
     add_logging_flags(parser, verbose_help="More logging; -vv includes Beam's.")
 
 
-# Other commands live in their own modules ``pipelines/cmd_<name>.py``, each with
+# Other commands live in their own modules ``pipelines/commands/<name>.py``, each with
 # ``register(subparsers)`` (adds its sub-parser) and ``main(args, extra_args) -> int``.
 _COMMAND_MODULES = ("query", "compact", "report", "watch", "stream")
 
@@ -128,7 +128,7 @@ def _command_modules() -> Dict[str, object]:
 
     found = {}
     for name in _COMMAND_MODULES:
-        module_name = f"pipelines.cmd_{name}"
+        module_name = f"pipelines.commands.{name}"
         if importlib.util.find_spec(module_name) is not None:
             found[name] = importlib.import_module(module_name)
     return found
@@ -226,15 +226,15 @@ def _summary(manifest: Dict, root: str, seconds: float) -> str:
 
 def run_command(args: argparse.Namespace, beam_args: List[str]) -> int:
     """``newsbeam run``: validate, take ROOT's run lock, recover, run the pipeline, print the summary."""
-    from transforms.gcpause import gc_paused
+    from transforms.runtime.gcpause import gc_paused
 
     with gc_paused():
         import apache_beam as beam
 
-        import transforms.fetch_beam  # noqa: F401  (registers the --fetch-* options with Beam's parser)
-        from pipelines.ingest import build_ingest, new_run_id
-        from transforms.inputs import expand_input
-        from transforms.sink import ensure_writable, load_manifest, recover, remove_orphans, run_lock
+        import transforms.fetch.feeds  # noqa: F401  (registers the --fetch-* options with Beam's parser)
+        from pipelines.batch import build_ingest, new_run_id
+        from transforms.inputs.expand import expand_input
+        from transforms.storage.sink import ensure_writable, load_manifest, recover, remove_orphans, run_lock
 
     if not args.output:
         raise UsageError("--output ROOT is required")
@@ -254,7 +254,7 @@ def run_command(args: argparse.Namespace, beam_args: List[str]) -> int:
         ensure_writable(root)
     except (OSError, ImportError, ValueError) as exc:
         raise UsageError(f"cannot write to {root}: {exc}")
-    # Runs on one ROOT take turns (see transforms.sink.run_lock): recovery, deduplication against
+    # Runs on one ROOT take turns (see transforms.storage.sink.run_lock): recovery, deduplication against
     # ROOT and the commit then always see every earlier run complete.
     with run_lock(root, on_wait=lambda holder: _LOGGER.warning("waiting for the run holding %s/_locks/run.lock "
                                                                 "to finish (%s)", root, holder)):
@@ -281,7 +281,7 @@ def run_command(args: argparse.Namespace, beam_args: List[str]) -> int:
         manifest = load_manifest(root, run_id)
         if manifest is None:
             raise RuntimeError(f"the run finished but wrote no manifest under {root}/_runs")
-        from transforms.fetch_state import compact_validators
+        from transforms.fetch.state import compact_validators
 
         compact_validators(root)  # fold this run's HTTP validators into ROOT/_state/http.json
         print(_summary(manifest, root, time.monotonic() - started))
@@ -292,7 +292,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = sum(a.count("v") for a in argv if a.startswith("-v") and set(a[1:]) == {"v"}) + argv.count("--verbose")
     configure_logging(verbose, quiet="-q" in argv or "--quiet" in argv)
-    from transforms.gcpause import gc_paused
+    from transforms.runtime.gcpause import gc_paused
 
     with gc_paused():  # the parser imports Beam: no collector passes over what it loads
         parser = _fail_parser(build_parser())

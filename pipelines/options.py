@@ -5,8 +5,8 @@ import argparse
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from transforms.readers import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LINE_BYTES
-from transforms.sink import DEFAULT_MAX_ROWS_PER_FILE
+from transforms.inputs.readers import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LINE_BYTES
+from transforms.storage.sink import DEFAULT_MAX_ROWS_PER_FILE
 
 DEFAULT_NLP_BATCH_SIZE = 8
 """Articles per spaCy batch: measured on VOA 4x, 8 and 32 take the same time; 32 peaks ~130 MB higher."""

@@ -13,7 +13,7 @@
                                                                                                   (one commit
                                                                                                    per window)
 
-Only wiring lives here; the steps are in ``transforms.stream`` and ``transforms.fetch_beam``.
+Only wiring lives here; the steps are in ``transforms.stream`` and ``transforms.fetch.feeds``.
 Tests feed :func:`build_stream` with a ``TestStream`` of ticks or a bounded ``PeriodicImpulse``.
 """
 from __future__ import annotations
@@ -25,12 +25,12 @@ import apache_beam as beam
 from apache_beam.transforms import window as beam_window
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
-from pipelines.ingest import RECORD_STAGES, make_manifest
+from pipelines.batch import RECORD_STAGES, make_manifest
 from pipelines.options import DEFAULT_NLP_BATCH_SIZE
-from transforms.fetch import FetchSettings
-from transforms.fetch_beam import FetchArticlePages
-from transforms.ingest import error_row
-from transforms.sink import DEFAULT_MAX_ROWS_PER_FILE
+from transforms.fetch.client import FetchSettings
+from transforms.fetch.feeds import FetchArticlePages
+from transforms.inputs.read import error_row
+from transforms.storage.sink import DEFAULT_MAX_ROWS_PER_FILE
 from transforms.stream import DUPLICATES_TAG, ERRORS_TAG, POLLS_TAG, DedupEntries, NormaliseAt, PollFeeds, WriteWindows
 
 __all__ = ["build_stream", "build_from_entries", "periodic_ticks", "DEFAULT_WINDOW", "DEFAULT_DEDUP_TTL"]
@@ -78,7 +78,7 @@ def build_from_entries(raw, feeds: List[str], *, root: str, job_id: str, fetch: 
     """Everything after polling: raw entries (timestamped, global window) to window manifests.
     ``extra`` are already tagged PCollections (errors, polls) that join the windows.
 
-    With ``nlp``, the windowed articles also go through :class:`transforms.nlp.AnalyseArticles`
+    With ``nlp``, the windowed articles also go through :class:`transforms.nlp.analyse.AnalyseArticles`
     (the batch pipeline's entity and event extraction; its batches never cross a window) and
     their rows, errors and skipped (non-English) counts join their window's commit."""
     unique = raw | "DedupEntries" >> DedupEntries(dedup_ttl, root, job_id)
@@ -111,7 +111,7 @@ def _articles_of(item):
 def _analyse_windowed(windowed, spacy_model: Optional[str], batch_size: int):
     """The windowed article rows through entity and event extraction, as tagged rows for
     :class:`transforms.stream.WriteWindows` (an NLP error's ingest time is its window's start)."""
-    from transforms.nlp import ENTITY_EXTRACTOR, EVENT_EXTRACTOR, AnalyseArticles
+    from transforms.nlp.analyse import ENTITY_EXTRACTOR, EVENT_EXTRACTOR, AnalyseArticles
 
     analysed = (windowed
                 | "WindowedArticles" >> beam.FlatMap(_articles_of)

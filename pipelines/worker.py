@@ -39,7 +39,7 @@ def main() -> None:
     """Run Beam's SDK harness (the process's environment says where the runner is), then
     :func:`exit_now` with its exit status."""
     _log_to_stderr()
-    from transforms.gcpause import gc_paused
+    from transforms.runtime.gcpause import gc_paused
 
     with gc_paused():
         from apache_beam.runners.worker import sdk_worker_main

@@ -1,6 +1,6 @@
 """Arrow schemas of every newsbeam table: the single source of truth.
 
-Writers (``transforms.sink``), readers, tests and the README's schema section are all built
+Writers (``transforms.storage.sink``), readers, tests and the README's schema section are all built
 from :data:`TABLES`. Each table is hive-partitioned by ``dt`` (a DATE, ``YYYY-MM-DD``); ``dt``
 is part of the logical schema below but lives in the folder name (``dt=2020-02-07``), not inside
 the Parquet files (see :func:`file_schema`).

@@ -140,7 +140,7 @@ def make_events(articles: List[Dict[str, Any]], run_id: str) -> List[Dict[str, A
 def add_hand_made(root: pathlib.Path, run_id: str = "20261127T120000Z-events") -> Dict[str, List[Dict[str, Any]]]:
     """Write entities and events for the ingested articles as one committed run, in several files per
     partition (one per article), like frequent small runs would. Returns the rows written."""
-    from transforms.sink import commit_run, write_part
+    from transforms.storage.sink import commit_run, write_part
 
     articles = _load_articles(root)
     tables = {"entities": make_entities(articles, run_id), "events": make_events(articles, run_id)}

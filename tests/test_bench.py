@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from transforms.urls import article_id, canonical_url
+from transforms.normalise.urls import article_id, canonical_url
 
 _PATH = pathlib.Path(__file__).resolve().parent.parent / "bench" / "bench.py"
 _spec = importlib.util.spec_from_file_location("newsbeam_bench", _PATH)

@@ -19,10 +19,10 @@ import schemas
 from pipelines.cli import main
 from tests.query_dataset import shared_dataset
 from tests.test_query import _articles, add_column
-from transforms.compact import (CompactionBusy, SourceFile, compact, lock, plan_groups, read_state,
+from transforms.storage.compact import (CompactionBusy, SourceFile, compact, lock, plan_groups, read_state,
                                 snapshot_files)
-from transforms.query import run_query
-from transforms.sink import commit_run, committed_files, write_part
+from transforms.dataset.query import run_query
+from transforms.storage.sink import commit_run, committed_files, write_part
 
 COUNTS = ("SELECT (SELECT count(*) FROM articles) AS articles, (SELECT count(DISTINCT article_id) FROM articles) "
           "AS ids, (SELECT count(*) FROM entities) AS entities, (SELECT count(*) FROM events) AS events, "

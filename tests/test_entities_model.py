@@ -11,10 +11,10 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.articles import build_article
-from transforms.entities import ENTITY_PIPES, EVENT_PIPES, extract_entities, load_nlp, resolve_model_name
-from transforms.nlp import AnalyseArticles
-from transforms.readers import read_input
+from transforms.normalise.articles import build_article
+from transforms.nlp.entities import ENTITY_PIPES, EVENT_PIPES, extract_entities, load_nlp, resolve_model_name
+from transforms.nlp.analyse import AnalyseArticles
+from transforms.inputs.readers import read_input
 from transforms.records import RecordError
 
 # The real model loads once per module (about 2 s); these run in the default suite.

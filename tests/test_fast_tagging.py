@@ -19,8 +19,8 @@ def _annotations(docs):
 
 
 def test_fast_components_equal_spacy_components_token_for_token(texts):
-    from transforms.entities import ENTITY_PIPES, extract_entities, load_nlp
-    from transforms.event_stage import PARSE_PIPES, parse_docs, prepare
+    from transforms.nlp.entities import ENTITY_PIPES, extract_entities, load_nlp
+    from transforms.nlp.parse import PARSE_PIPES, parse_docs, prepare
 
     ours = load_nlp(None, keep=ENTITY_PIPES)
     reference = load_nlp(None, keep=ENTITY_PIPES)  # a second copy: spaCy's components, untouched tables
@@ -34,7 +34,7 @@ def test_fast_components_equal_spacy_components_token_for_token(texts):
     got, want = _annotations(fast), _annotations(slow)
     assert sum(len(d) for d in want) > 10_000
     assert got == want
-    from transforms.fast_tagging import compile_attribute_ruler
+    from transforms.nlp.fast_tagging import compile_attribute_ruler
 
     assert compile_attribute_ruler(ours.get_pipe("attribute_ruler")) is not None  # the fast path was taken
     assert {t[2] for d in got for t in d} >= {"VERB", "NOUN", "PROPN", "AUX", "PRON", "SCONJ"}
@@ -43,7 +43,7 @@ def test_fast_components_equal_spacy_components_token_for_token(texts):
 def test_unsupported_rules_fall_back_to_spacy():
     import spacy
 
-    from transforms.fast_tagging import compile_attribute_ruler
+    from transforms.nlp.fast_tagging import compile_attribute_ruler
 
     nlp = spacy.blank("en")
     ruler = nlp.add_pipe("attribute_ruler")
@@ -58,7 +58,7 @@ def test_two_token_rule_with_negative_index_and_later_rules_winning():
     import spacy
     from spacy.tokens import Doc
 
-    from transforms.fast_tagging import compile_attribute_ruler
+    from transforms.nlp.fast_tagging import compile_attribute_ruler
 
     nlp = spacy.blank("en")
     ruler = nlp.add_pipe("attribute_ruler")

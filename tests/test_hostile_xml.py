@@ -15,10 +15,10 @@ import pyarrow.dataset as ds
 import pytest
 
 from tests.conftest import REPO
-from transforms import readers
-from transforms.readers import parse_feed, parse_html, read_input, xml_hazard
+from transforms.inputs import readers
+from transforms.inputs.readers import parse_feed, parse_html, read_input, xml_hazard
 from transforms.records import RawArticle, RecordError
-from transforms.text import html_to_text
+from transforms.normalise.text import html_to_text
 
 MARKER = "MARKER-5c1e9b-never-read"
 
@@ -153,7 +153,7 @@ def test_html_pages_do_not_resolve_entities(marker_file, server):
 # VmHWM (peak RSS of this process image; ru_maxrss would include the parent's through fork and exec)
 _MEASURE = """
 import json, sys, time
-from transforms.readers import read_input
+from transforms.inputs.readers import read_input
 
 def peak_mb():
     return int(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:"))) / 1024

@@ -17,11 +17,11 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to, is_empty
 
 import schemas
-from pipelines.ingest import build_ingest
+from pipelines.batch import build_ingest
 from tests.conftest import CORPORA, EXAMPLES, NOW, SEED, need
-from transforms.dedup import Deduplicate
-from transforms.ingest import ReadArticles
-from transforms.sink import commit_run, committed_files, existing_article_ids, recover, write_part
+from transforms.storage.dedup import Deduplicate
+from transforms.inputs.read import ReadArticles
+from transforms.storage.sink import commit_run, committed_files, existing_article_ids, recover, write_part
 
 
 def make_pipeline():
@@ -76,7 +76,7 @@ def test_table_writer_bounds_its_buffers_by_writing_the_largest_partition(tmp_pa
 
     import pyarrow.parquet as pq
 
-    from transforms.write import _WritePartsFn
+    from transforms.storage.write import _WritePartsFn
 
     fn = _WritePartsFn(str(tmp_path), "articles", "r", max_rows=10_000, max_bytes=1 << 30,
                        max_buffered_bytes=20 * (600 + 1000))

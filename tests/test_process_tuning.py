@@ -5,7 +5,7 @@ import gc
 
 import pytest
 
-from transforms.gcpause import gc_paused
+from transforms.runtime.gcpause import gc_paused
 
 
 @pytest.fixture(autouse=True)
@@ -40,16 +40,16 @@ def test_gc_paused_as_a_decorator_and_on_the_start_up_loads():
 
     gc.enable()
     assert inside() is False and gc.isenabled()
-    from transforms import gazetteer
+    from transforms.nlp import gazetteer
 
     gazetteer._place_tables.cache_clear()
     assert gazetteer.lookup_place("Kyiv").canonical and gc.isenabled()
 
 
-# --- transforms.malloc ---------------------------------------------------------------------------
+# --- transforms.runtime.malloc ---------------------------------------------------------------------------
 
 def _fresh_malloc(monkeypatch):
-    from transforms import malloc
+    from transforms.runtime import malloc
 
     monkeypatch.setattr(malloc, "_DONE", None)
     for name in ("NEWSBEAM_TUNE_MALLOC", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"):
@@ -100,6 +100,6 @@ def test_tune_malloc_on_this_machine_in_a_fresh_process():
     import subprocess
     import sys
 
-    code = "from transforms.malloc import tune_malloc, _libc; print(_libc() is not None, tune_malloc())"
+    code = "from transforms.runtime.malloc import tune_malloc, _libc; print(_libc() is not None, tune_malloc())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.split()
     assert out in (["True", "True"], ["False", "False"])  # glibc: tuned; anything else: left alone

@@ -19,8 +19,8 @@ import schemas
 from pipelines.cli import main
 from tests.conftest import REPO
 from tests.query_dataset import haversine_km, shared_dataset
-from transforms.query import Dataset, explain_files_read, render_table, run_query
-from transforms.sink import commit_run, committed_files, write_part
+from transforms.dataset.query import Dataset, explain_files_read, render_table, run_query
+from transforms.storage.sink import commit_run, committed_files, write_part
 
 QUERIES_DOC = REPO / "README.md"
 

@@ -10,8 +10,8 @@ import pytest
 
 from tests.conftest import CORPORA, NOW, SEED, need
 from tests.golden_tools import GOLDEN, feeds_real_summary, summarise_file
-from transforms.articles import build_article
-from transforms.readers import detect_format, read_input, strip_site_suffix
+from transforms.normalise.articles import build_article
+from transforms.inputs.readers import detect_format, read_input, strip_site_suffix
 from transforms.records import RawArticle, RecordError
 
 
@@ -189,7 +189,7 @@ def _fundus_pairs(english_only: bool):
 
 def test_html_pages_against_fundus_gold_titles():
     """Titles of the English pages against fundus' hand-checked gold (site suffixes removed)."""
-    from transforms.text import normalise_line
+    from transforms.normalise.text import normalise_line
 
     base, pairs = _fundus_pairs(english_only=True)
     exact = found = 0

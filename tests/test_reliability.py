@@ -31,11 +31,11 @@ from apache_beam.testing.util import assert_that
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.ingest import build_ingest
+from pipelines.batch import build_ingest
 from tests.conftest import CORPORA, NOW, REPO, need
-from transforms.dates import EARLIEST
-from transforms.inputs import expand_input
-from transforms.sink import remove_orphans, run_lock, write_part
+from transforms.normalise.dates import EARLIEST
+from transforms.inputs.expand import expand_input
+from transforms.storage.sink import remove_orphans, run_lock, write_part
 
 FEEDPARSER_TESTS = CORPORA / "feedparser-tests" / "tests"
 TABLES = ("articles", "errors")
@@ -58,7 +58,7 @@ if kind == "delay":                      # after a wall-clock delay, wherever th
     timer.daemon = True
     timer.start()
 elif kind == "staged":                   # after the n-th staged Parquet file is complete
-    import transforms.write as write
+    import transforms.storage.write as write
     original, seen = write.write_part, [0]
     def write_part(*args, **kwargs):
         result = original(*args, **kwargs)
@@ -68,14 +68,14 @@ elif kind == "staged":                   # after the n-th staged Parquet file is
         return result
     write.write_part = write_part
 elif kind == "partial_file":             # half way through writing a staged Parquet file
-    import transforms.sink as sink
+    import transforms.storage.sink as sink
     def write_table(table, where, **kwargs):
         where.write(b"PAR1" + b"\0" * 4096)
         where.flush()
         die()
     sink.pq.write_table = write_table
 elif kind in ("journal_tmp", "journal", "manifest"):
-    import transforms.sink as sink
+    import transforms.storage.sink as sink
     original = sink._write_json
     def write_json(fs, path, obj):
         journal = path.endswith(".commit.json")

@@ -15,7 +15,7 @@ import pytest
 
 from pipelines.cli import main
 from tests.query_dataset import shared_dataset
-from transforms.report import collect, render
+from transforms.dataset.report import collect, render
 
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)

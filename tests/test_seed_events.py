@@ -6,14 +6,14 @@ import datetime as dt
 import pytest
 
 from tests.conftest import NOW, SEED, need
-from transforms.articles import build_article
-from transforms.readers import read_input
+from transforms.normalise.articles import build_article
+from transforms.inputs.readers import read_input
 
 
 @pytest.fixture(scope="module")
 def seed():
-    from transforms.entities import ENTITY_PIPES, extract_entities, load_nlp, resolve_model_name
-    from transforms.event_stage import event_rows
+    from transforms.nlp.entities import ENTITY_PIPES, extract_entities, load_nlp, resolve_model_name
+    from transforms.nlp.parse import event_rows
 
     name = resolve_model_name(None)
     nlp = load_nlp(name, keep=ENTITY_PIPES)
@@ -80,8 +80,8 @@ def test_offsets_and_ids(seed):
 def test_batch_parse_equals_one_article_at_a_time(seed):
     """The event stage parses the candidate sentences of a whole batch together; the rows of an
     article must not depend on its neighbours in the batch."""
-    from transforms.entities import ENTITY_PIPES, extract_entities, load_nlp
-    from transforms.event_stage import event_rows, event_rows_batch
+    from transforms.nlp.entities import ENTITY_PIPES, extract_entities, load_nlp
+    from transforms.nlp.parse import event_rows, event_rows_batch
 
     row, entities, events = seed
     nlp = load_nlp(None, keep=ENTITY_PIPES)
@@ -93,8 +93,8 @@ def test_batch_parse_equals_one_article_at_a_time(seed):
 
 
 def test_candidate_sentences_are_copied_exactly_with_their_offsets(seed):
-    from transforms.entities import ENTITY_PIPES, load_nlp
-    from transforms.event_stage import parse_docs, prepare
+    from transforms.nlp.entities import ENTITY_PIPES, load_nlp
+    from transforms.nlp.parse import parse_docs, prepare
 
     row, entities, _ = seed
     nlp = load_nlp(None, keep=ENTITY_PIPES)

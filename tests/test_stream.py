@@ -18,7 +18,7 @@ from apache_beam.transforms.window import TimestampedValue
 from pipelines.streaming import build_from_entries, build_stream, periodic_ticks
 from tests.conftest import REPO
 from tests.feedserver import Feed, FeedServer, Status, rss
-from transforms.fetch import FetchSettings
+from transforms.fetch.client import FetchSettings
 from transforms.records import RawArticle
 
 T0 = 1_790_000_100  # 2026-09-21T14:15:00Z, a window boundary
@@ -70,7 +70,7 @@ def test_a_duplicate_in_a_later_window_is_dropped(tmp_path):
     # the files of a window are committed together under its run id
     assert {a["run_id"] for a in articles if a["title"] == "Story 3"} == {"20260921T143000Z-t1"}
     # a restarted worker of job t1 leaves t1's own articles to its expiring state; another job drops them
-    from transforms.sink import existing_article_ids
+    from transforms.storage.sink import existing_article_ids
 
     assert existing_article_ids(str(root), except_job="t1") == frozenset()
     assert existing_article_ids(str(root), except_job="other") == existing_article_ids(str(root))

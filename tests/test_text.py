@@ -6,7 +6,7 @@ import codecs
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from transforms.text import (count_words, decode_bytes, detect_language, html_to_text, is_junk_line,
+from transforms.normalise.text import (count_words, decode_bytes, detect_language, html_to_text, is_junk_line,
                              normalise_line, normalise_text)
 
 
@@ -110,7 +110,7 @@ def test_html_to_text_property_never_raises_and_has_no_tags(text):
     assert "evil()" not in out
 
 
-# --- the language-id model cache (transforms.langid_model) ---------------------------------------
+# --- the language-id model cache (transforms.normalise.language) ---------------------------------------
 
 _LANGUAGE_SAMPLES = [
     "US immigration officials in New York shot a man in the face on Thursday.",
@@ -135,7 +135,7 @@ def _same_model(a, b) -> None:
 def test_langid_cache_holds_py3langid_model_and_answers_the_same(tmp_path, monkeypatch):
     from py3langid.langid import LanguageIdentifier
 
-    from transforms import langid_model
+    from transforms.normalise import language as langid_model
 
     monkeypatch.setenv(langid_model.CACHE_ENV, str(tmp_path / "cache"))
     own = LanguageIdentifier.from_model_file(langid_model._model_file())
@@ -151,7 +151,7 @@ def test_langid_cache_holds_py3langid_model_and_answers_the_same(tmp_path, monke
 
 
 def test_langid_cache_rebuilds_a_damaged_file_and_works_without_a_cache(tmp_path, monkeypatch, caplog):
-    from transforms import langid_model
+    from transforms.normalise import language as langid_model
 
     monkeypatch.setenv(langid_model.CACHE_ENV, str(tmp_path / "cache"))
     cached = langid_model.cache_file()
@@ -172,7 +172,7 @@ def test_langid_cache_rebuilds_a_damaged_file_and_works_without_a_cache(tmp_path
 
 
 def test_langid_cache_folder_defaults(monkeypatch, tmp_path):
-    from transforms import langid_model
+    from transforms.normalise import language as langid_model
 
     monkeypatch.delenv(langid_model.CACHE_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

@@ -7,8 +7,8 @@ import time
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from transforms.dates import date_from_path, parse_datetime
-from transforms.urls import article_id, canonical_url
+from transforms.normalise.dates import date_from_path, parse_datetime
+from transforms.normalise.urls import article_id, canonical_url
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

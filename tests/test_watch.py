@@ -12,7 +12,7 @@ import pyarrow.dataset as ds
 
 from tests.conftest import REPO
 from tests.feedserver import Big, Feed, FeedServer, Hang, Redirect, Slow, Status, page, rss, wait_for
-from transforms.fetch_state import load_backoff, load_validators, update_backoff
+from transforms.fetch.state import load_backoff, load_validators, update_backoff
 
 ENV = dict(os.environ, PYTHONPATH=str(REPO))
 FAST = ["--fetch-timeout", "0.3s", "--fetch-retries", "0", "--fetch-delay", "0", "--max-fetch-bytes", "1000000", "-q",
@@ -124,7 +124,7 @@ def test_a_tick_waits_for_the_run_holding_the_root_lock(tmp_path):
     """A tick is a run: while another process holds ROOT's run lock, the tick does not start."""
     root = tmp_path / "root"
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from transforms.sink import run_lock\n"
+        "import sys, time; from transforms.storage.sink import run_lock\n"
         f"with run_lock({str(root)!r}):\n    print('locked', flush=True); time.sleep(3)")],
         stdout=subprocess.PIPE, text=True, cwd=REPO, env=ENV)
     try:

@@ -12,8 +12,8 @@
   state, so whether an expired entry comes back does not depend on when a worker restarted.
 * :class:`WriteWindows`: one commit per window: all rows of a window (articles, entities, events,
   error rows) are
-  grouped, written with ``transforms.sink.write_part`` and committed together with
-  ``transforms.sink.commit_run`` under the run id ``<window start>-<job id>``; a retried bundle finds
+  grouped, written with ``transforms.storage.sink.write_part`` and committed together with
+  ``transforms.storage.sink.commit_run`` under the run id ``<window start>-<job id>``; a retried bundle finds
   the manifest and does not write again.
 """
 from __future__ import annotations
@@ -31,11 +31,11 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.utils import shared
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from transforms.articles import build_article
-from transforms.fetch import FetchError, Fetcher, FetchSettings, host_of
-from transforms.fetch_beam import entry_article_id, feed_records
+from transforms.normalise.articles import build_article
+from transforms.fetch.client import FetchError, Fetcher, FetchSettings, host_of
+from transforms.fetch.feeds import entry_article_id, feed_records
 from transforms.records import RawArticle, RecordError
-from transforms.urls import article_id
+from transforms.normalise.urls import article_id
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class _DedupFn(beam.DoFn):
         self._dropped = Metrics.counter(_NS, "duplicates_in_stream")
 
     def setup(self) -> None:
-        from transforms.sink import existing_article_ids
+        from transforms.storage.sink import existing_article_ids
 
         root, job = self._root, self._job_id
         # ROOT's articles except this job's own (its state decides those, also after a worker restart)
@@ -212,7 +212,7 @@ class _CommitWindowFn(beam.DoFn):
         self._windows = Metrics.counter(_NS, "windows_committed")
 
     def process(self, element, window=beam.DoFn.WindowParam, pane=beam.DoFn.PaneInfoParam):
-        from transforms.sink import commit_run, load_manifest, write_part
+        from transforms.storage.sink import commit_run, load_manifest, write_part
 
         _, items = element
         start = _utc(window.start)
@@ -269,8 +269,8 @@ class WriteWindows(beam.PTransform):
     """Tagged rows in fixed windows (``("article", row)``, ``("entity", row)``, ``("event", row)``,
     ``("error", (RecordError, ingested_at or None))``, ``("duplicate", reason)``, ``("poll", url)``,
     ``("skipped", n)``) to one committed run per window; outputs the
-    manifests. ``make_manifest`` and ``error_row`` are ``pipelines.ingest.make_manifest`` and
-    ``transforms.ingest.error_row`` (partial-applied as needed); ``record_stages`` are the error
+    manifests. ``make_manifest`` and ``error_row`` are ``pipelines.batch.make_manifest`` and
+    ``transforms.inputs.read.error_row`` (partial-applied as needed); ``record_stages`` are the error
     stages that count as records.
 
     Cost: a window's rows meet on one worker (a single key); a 15-minute window of news is small.

@@ -1,0 +1,127 @@
+"""``newsbeam stream FEED... --output ROOT --runner FlinkRunner|DataflowRunner ...``: the streaming pipeline.
+
+PeriodicImpulse every ``--interval`` → fetch (one request at a time per host, validators in Beam
+state) → stateful dedup in the global window (state expires ``--dedup-ttl`` after an entry was last
+seen) → extract → fixed windows of ``--window`` → one atomic commit per window (see
+``pipelines.streaming``). It needs a streaming runner; the local runners cannot run an unbounded
+pipeline, so without ``--runner`` the command needs ``--ticks N`` (a bounded trial run with the
+in-process runner: N polls, ``--interval`` apart in real time, windows written at the end).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import time
+from typing import List
+
+_LOGGER = logging.getLogger("newsbeam")
+
+__all__ = ["register", "main"]
+
+
+def _duration(text: str) -> float:
+    from transforms.durations import parse_duration
+
+    return parse_duration(text)
+
+
+def register(subparsers) -> None:
+    from pipelines.cli import add_logging_flags
+    from pipelines.commands.watch import add_fetch_args
+    from pipelines.options import add_nlp_args, positive_int
+
+    parser = subparsers.add_parser(
+        "stream", help="Run the streaming pipeline (Flink, Dataflow) over FEED... into ROOT.",
+        description="Poll FEED... every --interval with a streaming Beam pipeline; entries are deduplicated with "
+                    "expiring state and written to ROOT once per --window.")
+    parser.add_argument("feeds", nargs="+", metavar="FEED",
+                        help="Feed URLs (http/https) or feed lists (@feeds.txt, subscriptions.opml), read at launch.")
+    parser.add_argument("--output", "-o", dest="output", default=None,
+                        help="Dataset root every worker can reach (gs://bucket/news on Dataflow).")
+    add_fetch_args(parser)
+    parser.add_argument("--interval", type=_duration, default=_duration("15m"),
+                        help="Time between two polls of every feed (default 15m).")
+    parser.add_argument("--window", type=_duration, default=_duration("15m"),
+                        help="Fixed window of the output: one commit per window (default 15m, like GDELT).")
+    parser.add_argument("--dedup-ttl", "--dedup_ttl", dest="dedup_ttl", type=_duration, default=_duration("3d"),
+                        help="How long an entry is remembered after it was last seen in a feed (default 3d).")
+    parser.add_argument("--job-id", "--job_id", dest="job_id", default=None,
+                        help="Id in the window run ids (<window start>-<job id>); default: random. Keep it when "
+                             "updating a Dataflow job.")
+    parser.add_argument("--ticks", type=positive_int, default=None, metavar="N",
+                        help="Poll N times and stop (a bounded run; needed with the local runner).")
+    parser.add_argument("--max-file-bytes", "--max_file_bytes", dest="max_file_bytes", type=positive_int,
+                        default=64 * 1024 * 1024, help="Largest decompressed HTTP body.")
+    parser.add_argument("--max-rows-per-file", "--max_rows_per_file", dest="max_rows_per_file", type=positive_int,
+                        default=50_000, help="Most rows in one output Parquet file.")
+    add_nlp_args(parser)
+    parser.add_argument("--runner", default=None,
+                        help="A streaming runner: FlinkRunner or DataflowRunner, with its own options after it "
+                             "(--setup_file ./setup.py for the workers).")
+    add_logging_flags(parser, quiet_help="Only warnings.", verbose_help="More logging; -vv includes Beam's.")
+
+
+def main(args: argparse.Namespace, beam_args: List[str]) -> int:
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    from pipelines.cli import UsageError, _beam_parser, _make_runner, check_spacy_model
+    from pipelines.commands.watch import _expand_feeds
+    from pipelines.streaming import build_stream, periodic_ticks
+    from transforms.fetch.client import is_url
+    from transforms.fetch.feeds import fetch_settings_from_options
+    from transforms.storage.sink import ensure_writable, recover
+
+    if not args.output:
+        raise UsageError("--output ROOT is required")
+    if args.interval <= 0 or args.window <= 0 or args.dedup_ttl <= 0:
+        raise UsageError("--interval, --window and --dedup-ttl must be more than 0")
+    unknown = _beam_parser().parse_known_args(beam_args)[1]
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]!r} (see 'newsbeam stream --help')")
+    local = args.runner is None
+    if local and args.ticks is None:
+        raise UsageError("the local runners cannot run an unbounded pipeline: give --runner FlinkRunner or "
+                         "--runner DataflowRunner (README: 'Streaming on Flink and Dataflow'), or --ticks N for a "
+                         "bounded local run")
+    check_spacy_model(args)
+    feeds = _expand_feeds(args.feeds)
+    not_urls = [f for f in feeds if not is_url(f)]
+    if not_urls:
+        raise UsageError(f"stream polls feed URLs only, not {not_urls[0]!r} (use 'newsbeam run' for files)")
+    root = args.output.rstrip("/") or args.output
+    try:
+        ensure_writable(root)
+    except (OSError, ImportError, ValueError) as exc:
+        raise UsageError(f"cannot write to {root}: {exc}")
+    recover(root)
+
+    flags = list(beam_args) + [f"--fetch-timeout={args.fetch_timeout}", f"--fetch-retries={args.fetch_retries}",
+                               f"--fetch-delay={args.fetch_delay}", f"--max-fetch-bytes={args.max_fetch_bytes}"]
+    if args.runner:
+        flags.append(f"--runner={args.runner}")
+    options = PipelineOptions(flags)
+    # Bounded local runs execute in batch mode (the in-process runner has no streaming mode).
+    options.view_as(StandardOptions).streaming = not local
+    fetch = fetch_settings_from_options(options, max_decompressed_bytes=args.max_file_bytes)
+    job_id = args.job_id or secrets.token_hex(3)
+    start = time.time()
+    stop = start + args.ticks * args.interval - args.interval / 2 if args.ticks else None
+    recorded = {"runner": args.runner or "FnApiRunner", "command": "stream", "interval": args.interval,
+                "window": args.window, "dedup_ttl": args.dedup_ttl, "fetch_articles": bool(args.fetch_articles),
+                "job_id": job_id, "nlp": not args.skip_nlp, "spacy_model": args.spacy_model}
+    pipeline = beam.Pipeline(runner=_make_runner(local), options=options)
+    ticks = periodic_ticks(pipeline, start=start, interval=args.interval, stop=stop)
+    build_stream(ticks, feeds, root=root, job_id=job_id, fetch=fetch, window=args.window, dedup_ttl=args.dedup_ttl,
+                 fetch_articles=args.fetch_articles, max_rows_per_file=args.max_rows_per_file, options=recorded,
+                 nlp=not args.skip_nlp, spacy_model=args.spacy_model, nlp_batch_size=args.nlp_batch_size)
+    _LOGGER.info("stream %s: %d feeds every %gs, %gs windows -> %s", job_id, len(feeds), args.interval,
+                 args.window, root)
+    result = pipeline.run()
+    if local or args.ticks:
+        result.wait_until_finish()
+        print(f"newsbeam stream: job {job_id} stopped after {args.ticks} polls; windows committed under {root}/_runs")
+    else:
+        print(f"newsbeam stream: job {job_id} submitted to {args.runner}; windows are committed under {root}/_runs")
+    return 0

@@ -1,0 +1,76 @@
+"""Normalisation: a raw article to an ``articles`` row (or an error record)."""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+from typing import Any, Dict, Optional, Union
+from urllib.parse import urlsplit
+
+from transforms.normalise.dates import parse_datetime
+from transforms.records import RawArticle, RecordError
+from transforms.normalise.text import count_words, detect_language, html_to_text, looks_like_html, normalise_line, normalise_text
+from transforms.normalise.urls import article_id, canonical_url
+
+__all__ = ["build_article", "MIN_WORDS"]
+
+MIN_WORDS = 1
+_MAX_TITLE = 1000
+
+
+def _clean_title(title: Optional[str]) -> Optional[str]:
+    if not title:
+        return None
+    if looks_like_html(title):
+        title = html_to_text(title)
+    title = normalise_line(title)
+    return title[:_MAX_TITLE] or None
+
+
+def build_article(raw: RawArticle, *, run_id: str, ingested_at: _dt.datetime) -> Union[Dict[str, Any], RecordError]:
+    """Normalise ``raw`` into a row of the ``articles`` table (see ``schemas.ARTICLES``).
+
+    Returns a :class:`RecordError` (stage ``normalise``) when nothing usable is left, e.g. the text
+    is empty after boilerplate removal. ``ingested_at`` is the run's clock: it bounds plausible
+    publication times and gives ``dt`` when the publication date is unknown.
+    """
+    body = html_to_text(raw.text) if (raw.is_html or looks_like_html(raw.text)) else raw.text
+    text = normalise_text(body)
+    title = _clean_title(raw.title)
+    if count_words(text) < MIN_WORDS and title:
+        text = title  # a feed entry with only a headline (and perhaps a tracking pixel) is still news
+    if count_words(text) < MIN_WORDS:
+        return RecordError(raw.input_path, raw.record_index, "normalise", "empty_text",
+                           "no article text left after removing markup and boilerplate",
+                           RecordError.excerpt_of(raw.text))
+    if title and text.startswith(title + "\n\n"):
+        text = text[len(title) + 2:]  # extractors often repeat the headline as the first paragraph
+    url = canonical_url(raw.url) or canonical_url(raw.guid)
+    published_at = None
+    for candidate in raw.published:
+        published_at = parse_datetime(candidate, now=ingested_at)
+        if published_at is not None:
+            break
+    source = normalise_line(raw.source or "") or None
+    if source is None and url:
+        host = urlsplit(url).hostname or ""
+        source = host[4:] if host.startswith("www.") else (host or None)
+    dt = (published_at or ingested_at).date()
+    return {
+        "article_id": article_id(url, title, text),
+        "url": url,
+        "source": source,
+        "title": title,
+        "authors": list(raw.authors),
+        "text": text,
+        "published_at": published_at,
+        "language": detect_language(text, raw.language),
+        "word_count": count_words(text),
+        "content_hash": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
+        "input_path": raw.input_path,
+        "input_format": raw.input_format,
+        "record_index": raw.record_index,
+        "dt_is_ingest_date": published_at is None,
+        "ingested_at": ingested_at,
+        "run_id": run_id,
+        "dt": dt,
+    }
