@@ -722,9 +722,9 @@ def profile_stages(jsonl: Path, model: str, work: Path) -> Dict[str, Any]:
 
     from transforms.nlp import gazetteer
     from transforms.normalise.articles import build_article
-    from transforms.nlp.entities import ENTITY_PIPES, load_nlp
-    from transforms.nlp.parse import event_rows, event_rows_batch
-    from transforms.nlp.events import candidate_sentence
+    from transforms.nlp.model import ENTITY_PIPES, load_nlp
+    from transforms.nlp.events.parse import event_rows, event_rows_batch
+    from transforms.nlp.events.lexicon import candidate_sentence
     from transforms.nlp.analyse import entity_rows
     from transforms.inputs.readers import read_input
     from transforms.records import RecordError
@@ -817,7 +817,7 @@ def machine_info() -> Dict[str, Any]:
     """Where the numbers come from: host, CPU, cores, memory, versions, commit, load."""
     from importlib import metadata
 
-    from transforms.nlp.entities import resolve_model_name
+    from transforms.nlp.model import resolve_model_name
 
     def version(pkg: str) -> Optional[str]:
         try:

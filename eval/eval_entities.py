@@ -40,7 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from transforms.normalise.articles import build_article  # noqa: E402
-from transforms.nlp.entities import ENTITY_PIPES, extract_entities, load_nlp, resolve_model_name  # noqa: E402
+from transforms.nlp.model import ENTITY_PIPES, load_nlp, resolve_model_name
+from transforms.nlp.entities import extract_entities  # noqa: E402
 from transforms.inputs.readers import read_input  # noqa: E402
 from transforms.records import RecordError  # noqa: E402
 

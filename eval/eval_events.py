@@ -6,7 +6,7 @@ Run from the repository root::
 
 Every text goes through the real pipeline: an ``articles`` row (``build_article``; for the seed
 ``read_input`` first) -> ``load_nlp(resolve_model_name(None), keep=ENTITY_PIPES)`` -> doc ->
-:func:`extract_entities` -> :func:`transforms.nlp.parse.event_rows_batch`. The model is loaded once.
+:func:`extract_entities` -> :func:`transforms.nlp.events.parse.event_rows_batch`. The model is loaded once.
 Two system variants are shown side by side: ``all rows`` (every events row) and ``asserted``
 (rows with ``negated``, ``hypothetical`` and ``future`` all false).
 
@@ -51,8 +51,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from transforms.normalise.articles import build_article  # noqa: E402
-from transforms.nlp.entities import ENTITY_PIPES, extract_entities, load_nlp, resolve_model_name  # noqa: E402
-from transforms.nlp.events import EVENT_TYPES  # noqa: E402
+from transforms.nlp.model import ENTITY_PIPES, load_nlp, resolve_model_name
+from transforms.nlp.entities import extract_entities  # noqa: E402
+from transforms.nlp.events.lexicon import EVENT_TYPES  # noqa: E402
 from transforms.nlp.geo import geocode  # noqa: E402
 from transforms.inputs.readers import read_input  # noqa: E402
 from transforms.records import RawArticle  # noqa: E402
@@ -319,7 +320,7 @@ class Pipeline:
         self.load_seconds = time.perf_counter() - started
 
     def events(self, rows: Sequence[Dict[str, Any]]) -> List[List[Dict[str, Any]]]:
-        from transforms.nlp.parse import event_rows_batch
+        from transforms.nlp.events.parse import event_rows_batch
 
         docs = list(self.nlp.pipe([r["text"] for r in rows], batch_size=32))
         entity_lists = []

@@ -13,25 +13,31 @@
                                                                                                   (one commit
                                                                                                    per window)
 
-Only wiring lives here; the steps are in ``transforms.stream`` and ``transforms.fetch.feeds``.
+Only wiring lives here; the steps are the batch pipeline's where they can be
+(:class:`transforms.normalise.stage.Normalise`, :class:`transforms.nlp.analyse.AnalyseArticles`,
+:func:`transforms.fetch.feeds.poll_feed`) and the stream's own otherwise
+(:class:`transforms.storage.dedup.DedupEntries`, :class:`transforms.storage.windows.WriteWindows`).
 Tests feed :func:`build_stream` with a ``TestStream`` of ticks or a bounded ``PeriodicImpulse``.
 """
 from __future__ import annotations
 
-import functools
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.transforms import window as beam_window
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
+from apache_beam.utils.timestamp import Timestamp
 
-from pipelines.batch import RECORD_STAGES, make_manifest
 from pipelines.options import DEFAULT_NLP_BATCH_SIZE
 from transforms.fetch.client import FetchSettings
-from transforms.fetch.feeds import FetchArticlePages
-from transforms.inputs.read import error_row
+from transforms.fetch.feeds import ERRORS_TAG, POLLS_TAG, PollFeeds
+from transforms.fetch.pages import FetchArticlePages
+from transforms.normalise.stage import Normalise
+from transforms.records import RecordError
+from transforms.storage.dedup import DUPLICATES_TAG, DedupEntries
+from transforms.storage.manifest import RECORD_STAGES
 from transforms.storage.sink import DEFAULT_MAX_ROWS_PER_FILE
-from transforms.stream import DUPLICATES_TAG, ERRORS_TAG, POLLS_TAG, DedupEntries, NormaliseAt, PollFeeds, WriteWindows
+from transforms.storage.windows import WriteWindows
 
 __all__ = ["build_stream", "build_from_entries", "periodic_ticks", "DEFAULT_WINDOW", "DEFAULT_DEDUP_TTL"]
 
@@ -50,8 +56,15 @@ def periodic_ticks(pipeline: beam.Pipeline, *, start: float, interval: float, st
 
 
 class _TagErrorFn(beam.DoFn):
-    def process(self, err, ts=beam.DoFn.TimestampParam):
+    """An error record to ``("error", (err, ingest time))``: the time is the element's (its tick)."""
+
+    def process(self, err: RecordError, ts: Timestamp = beam.DoFn.TimestampParam) -> Iterator[Tuple[str, Any]]:
         yield ("error", (err, ts.to_utc_datetime(has_tz=True)))
+
+
+def _read_if_record(err: RecordError) -> List[Tuple[str, int]]:
+    """A feed-level error of a record stage (an unreadable feed) counts as one record read."""
+    return [("read", 1)] if err.stage in RECORD_STAGES else []
 
 
 def build_stream(ticks, feeds: List[str], *, root: str, job_id: str, fetch: FetchSettings,
@@ -63,6 +76,7 @@ def build_stream(ticks, feeds: List[str], *, root: str, job_id: str, fetch: Fetc
     window also gets its ``entities`` and ``events`` (see :func:`build_from_entries`)."""
     polled = ticks | "PollFeeds" >> PollFeeds(feeds, fetch)
     extra = [polled[ERRORS_TAG] | "TagFetchErrors" >> beam.ParDo(_TagErrorFn()),
+             polled[ERRORS_TAG] | "CountErrorRecordsRead" >> beam.FlatMap(_read_if_record),
              polled[POLLS_TAG] | "TagPolls" >> beam.Map(lambda url: ("poll", url))]
     return build_from_entries(polled.raw, feeds, root=root, job_id=job_id, fetch=fetch, window=window,
                               dedup_ttl=dedup_ttl, fetch_articles=fetch_articles, max_rows_per_file=max_rows_per_file,
@@ -73,44 +87,45 @@ def build_stream(ticks, feeds: List[str], *, root: str, job_id: str, fetch: Fetc
 def build_from_entries(raw, feeds: List[str], *, root: str, job_id: str, fetch: Optional[FetchSettings] = None,
                        window: float = DEFAULT_WINDOW, dedup_ttl: float = DEFAULT_DEDUP_TTL,
                        fetch_articles: bool = False, max_rows_per_file: int = DEFAULT_MAX_ROWS_PER_FILE,
-                       options: Optional[Dict[str, Any]] = None, extra=(), nlp: bool = True,
+                       options: Optional[Dict[str, Any]] = None, extra: Sequence[Any] = (), nlp: bool = True,
                        spacy_model: Optional[str] = None, nlp_batch_size: int = DEFAULT_NLP_BATCH_SIZE):
     """Everything after polling: raw entries (timestamped, global window) to window manifests.
-    ``extra`` are already tagged PCollections (errors, polls) that join the windows.
+    ``extra`` are already tagged PCollections (errors, polls) that join the windows. Every raw
+    entry counts as one record read (``("read", 1)``), before deduplication and normalisation.
 
     With ``nlp``, the windowed articles also go through :class:`transforms.nlp.analyse.AnalyseArticles`
     (the batch pipeline's entity and event extraction; its batches never cross a window) and
     their rows, errors and skipped (non-English) counts join their window's commit."""
+    tagged = list(extra) + [raw | "CountRecordsRead" >> beam.Map(lambda _: ("read", 1))]
     unique = raw | "DedupEntries" >> DedupEntries(dedup_ttl, root, job_id)
     raw = unique.raw
-    tagged = list(extra)
     if fetch_articles:
         pages = raw | "FetchArticles" >> FetchArticlePages(fetch or FetchSettings(), root=None, grouped=False)
         raw = pages["raw"]
         tagged.append(pages["errors"] | "TagPageErrors" >> beam.ParDo(_TagErrorFn()))
+    normalised = raw | "Normalise" >> Normalise(run_id="", ingested_at=None)
     tagged += [
-        raw | "Normalise" >> NormaliseAt(),
+        normalised.articles | "TagArticles" >> beam.Map(lambda row: ("article", row)),
+        normalised[ERRORS_TAG] | "TagNormaliseErrors" >> beam.ParDo(_TagErrorFn()),
         unique[DUPLICATES_TAG] | "TagDuplicates" >> beam.Map(lambda reason: ("duplicate", reason)),
     ]
-    manifest_fn = functools.partial(make_manifest, inputs=list(feeds), options=dict(options or {}))
     windowed = (tuple(tagged)
                 | "FlattenRows" >> beam.Flatten()
                 | "FixedWindows" >> beam.WindowInto(beam_window.FixedWindows(window)))
     if nlp:
         windowed = (windowed, *_analyse_windowed(windowed, spacy_model, nlp_batch_size)) | "FlattenNlp" >> beam.Flatten()
-    return windowed | "WriteWindows" >> WriteWindows(root, job_id, max_rows=max_rows_per_file,
-                                                      make_manifest=manifest_fn, error_row=error_row,
-                                                      record_stages=RECORD_STAGES)
+    return windowed | "WriteWindows" >> WriteWindows(root, job_id, max_rows=max_rows_per_file, inputs=list(feeds),
+                                                      options=dict(options or {}))
 
 
-def _articles_of(item):
+def _articles_of(item: Tuple[str, Any]) -> List[Any]:
     kind, value = item
     return [value] if kind == "article" else []
 
 
 def _analyse_windowed(windowed, spacy_model: Optional[str], batch_size: int):
     """The windowed article rows through entity and event extraction, as tagged rows for
-    :class:`transforms.stream.WriteWindows` (an NLP error's ingest time is its window's start)."""
+    :class:`transforms.storage.windows.WriteWindows` (an NLP error's ingest time is its window's start)."""
     from transforms.nlp.analyse import ENTITY_EXTRACTOR, EVENT_EXTRACTOR, AnalyseArticles
 
     analysed = (windowed

@@ -72,7 +72,7 @@ def test_local_workers_run_the_fast_exit_harness():
     newsbeam's local runner swaps in ``python -m pipelines.worker`` (same harness, no tear-down)."""
     from apache_beam.transforms import environments
 
-    from pipelines.cli import _make_runner
+    from pipelines.local_runner import make_runner as _make_runner
 
     runner = _make_runner(True)
     runner._default_environment = environments.SubprocessSDKEnvironment.from_command_string(

@@ -19,9 +19,10 @@ import schemas
 from pipelines.cli import main
 from tests.query_dataset import shared_dataset
 from tests.test_query import _articles, add_column
-from transforms.storage.compact import (CompactionBusy, SourceFile, compact, lock, plan_groups, read_state,
+from transforms.storage.compact import (SourceFile, compact, compaction_lock, plan_groups, read_state,
                                 snapshot_files)
 from transforms.dataset.query import run_query
+from transforms.storage.locks import LockBusy
 from transforms.storage.sink import commit_run, committed_files, write_part
 
 COUNTS = ("SELECT (SELECT count(*) FROM articles) AS articles, (SELECT count(DISTINCT article_id) FROM articles) "
@@ -189,8 +190,8 @@ def test_a_killed_compaction_is_rolled_forward_and_readers_stay_exact(root, kill
 
 
 def test_one_compaction_at_a_time(root, capsys):
-    with lock(str(root)):
-        with pytest.raises(CompactionBusy, match="another compaction holds"):
+    with compaction_lock(str(root)):
+        with pytest.raises(LockBusy, match="another compaction holds"):
             compact(str(root))
         assert main(["compact", str(root)]) == 1
         assert "compaction not started: another compaction holds" in capsys.readouterr().out

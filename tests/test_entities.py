@@ -15,6 +15,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from transforms.nlp import entities as E
+from transforms.nlp import model as M
 from transforms.nlp import gazetteer
 from transforms.nlp.entities import Mention
 from transforms.nlp.analyse import ENTITY_EXTRACTOR, AnalyseArticles, DocExtractor, entity_rows
@@ -216,13 +217,13 @@ def test_resolve_mentions_works_on_strings_alone():
 
 
 def test_resolve_model_name(monkeypatch):
-    assert E.resolve_model_name("en_core_web_trf") == "en_core_web_trf"
+    assert M.resolve_model_name("en_core_web_trf") == "en_core_web_trf"
     import importlib.util
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda n: None if n == E.DEFAULT_MODEL else real(n))
-    assert E.resolve_model_name(None) == E.FALLBACK_MODEL
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n: None if n == M.DEFAULT_MODEL else real(n))
+    assert M.resolve_model_name(None) == M.FALLBACK_MODEL
     monkeypatch.setattr(importlib.util, "find_spec", lambda n: object())
-    assert E.resolve_model_name(None) == E.DEFAULT_MODEL
+    assert M.resolve_model_name(None) == M.DEFAULT_MODEL
 
 
 def test_gazetteer_lookups():
@@ -268,7 +269,7 @@ ARTICLES = [
 
 
 def test_load_nlp_keeps_only_what_is_asked(ruler_model):
-    nlp = E.load_nlp(ruler_model)
+    nlp = M.load_nlp(ruler_model)
     assert "ner" in nlp.pipe_names and "sentencizer" in nlp.pipe_names
     doc = nlp("Erick Diaz left. He came back.")
     assert len(list(doc.sents)) == 2
@@ -276,7 +277,7 @@ def test_load_nlp_keeps_only_what_is_asked(ruler_model):
 
 def test_load_nlp_unknown_model_fails_with_one_line():
     with pytest.raises(ValueError, match="not installed"):
-        E.load_nlp("no_such_model_xyz")
+        M.load_nlp("no_such_model_xyz")
 
 
 def test_analyse_articles_outputs_entities_errors_and_skipped(ruler_model):

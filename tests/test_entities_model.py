@@ -12,7 +12,8 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from transforms.normalise.articles import build_article
-from transforms.nlp.entities import ENTITY_PIPES, EVENT_PIPES, extract_entities, load_nlp, resolve_model_name
+from transforms.nlp.model import ENTITY_PIPES, EVENT_PIPES, load_nlp, resolve_model_name
+from transforms.nlp.entities import extract_entities
 from transforms.nlp.analyse import AnalyseArticles
 from transforms.inputs.readers import read_input
 from transforms.records import RecordError

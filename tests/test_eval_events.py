@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 
-from transforms.nlp.events import EVENT_TYPES
+from transforms.nlp.events.lexicon import EVENT_TYPES
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "eval" / "eval_events.py"

@@ -8,14 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.nlp.events import EVENT_TYPES, LEXICON, QUAD_CLASS, ArticleContext, candidate_sentence, extract_events
+from transforms.nlp.events.lexicon import EVENT_TYPES, LEXICON, QUAD_CLASS, candidate_sentence
+from transforms.nlp.events.context import ArticleContext
+from transforms.nlp.events.extract import extract_events
 
 FRI = dt.date(2020, 2, 7)
 
 
 @pytest.fixture(scope="module")
 def nlp():
-    from transforms.nlp.entities import load_nlp, resolve_model_name
+    from transforms.nlp.model import load_nlp, resolve_model_name
 
     return load_nlp(resolve_model_name(None), keep=("parser", "tagger", "attribute_ruler", "lemmatizer", "ner"))
 
@@ -125,9 +127,9 @@ def test_candidate_sentence_filter():
 def _candidate_by_regex(text):
     import re
 
-    from transforms.nlp.events import TRIGGER_WORDS, _inflections
+    from transforms.nlp.events.lexicon import TRIGGER_WORDS, inflections
 
-    forms = sorted({re.escape(f) for w in TRIGGER_WORDS for f in _inflections(w)}, key=len, reverse=True)
+    forms = sorted({re.escape(f) for w in TRIGGER_WORDS for f in inflections(w)}, key=len, reverse=True)
     return re.search(r"\b(?:" + "|".join(forms) + r")(?:s|es|ed|d|ing|ings)?\b", text, re.IGNORECASE) is not None
 
 

@@ -13,7 +13,7 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipelines.batch import build_ingest
+from pipelines.batch import build_batch
 from tests.conftest import NOW
 from tests.feedserver import Big, Feed, FeedServer, Hang, Page, Redirect, Status, rss
 from transforms.inputs.feedlists import FeedListError, parse_opml, parse_text_list, read_feed_list
@@ -220,7 +220,7 @@ def test_fetched_run_commits_balanced_and_then_gets_304(server, tmp_path):
 
     def run(run_id):
         p = beam.Pipeline(runner=FnApiRunner(), options=PipelineOptions(opts))
-        build_ingest(p, urls, root=str(root), run_id=run_id, ingested_at=NOW, nlp=False)
+        build_batch(p, urls, root=str(root), run_id=run_id, ingested_at=NOW, nlp=False)
         p.run().wait_until_finish()
         return json.loads((root / "_runs" / f"{run_id}.json").read_text())["counts"]
 

@@ -17,11 +17,12 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to, is_empty
 
 import schemas
-from pipelines.batch import build_ingest
+from pipelines.batch import build_batch
 from tests.conftest import CORPORA, EXAMPLES, NOW, SEED, need
 from transforms.storage.dedup import Deduplicate
 from transforms.inputs.read import ReadArticles
-from transforms.storage.sink import commit_run, committed_files, existing_article_ids, recover, write_part
+from transforms.storage.ids import existing_article_ids
+from transforms.storage.sink import commit_run, committed_files, recover, write_part
 
 
 def make_pipeline():
@@ -96,7 +97,7 @@ def run_ingest(inputs, root, run_id="run1", nlp=False, **kwargs):
     """The whole pipeline; NLP (entities, events) only where a test is about it, to stay fast."""
     kwargs["nlp"] = nlp
     with make_pipeline() as p:
-        out = build_ingest(p, [str(i) for i in inputs], root=str(root), run_id=run_id, ingested_at=NOW, **kwargs)
+        out = build_batch(p, [str(i) for i in inputs], root=str(root), run_id=run_id, ingested_at=NOW, **kwargs)
     return out
 
 

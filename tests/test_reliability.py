@@ -4,7 +4,7 @@ Cases (numbers as in the issue): 1 the feedparser test suite in one run, 3 size 
 memory, 4 bad bytes and 20,000 tiny files, 5 dates and partitions, 6 SIGKILL at many points of a
 run, 7 two runs on one ROOT at once. Case 2 (hostile XML) is in ``test_hostile_xml.py``, case 8
 (fuzzing) in ``test_hostile_fuzz.py``. Runs that measure memory or get killed are ``newsbeam run
---skip-nlp`` subprocesses; the others use ``build_ingest(nlp=False)`` in-process.
+--skip-nlp`` subprocesses; the others use ``build_batch(nlp=False)`` in-process.
 """
 from __future__ import annotations
 
@@ -31,11 +31,12 @@ from apache_beam.testing.util import assert_that
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.batch import build_ingest
+from pipelines.batch import build_batch
 from tests.conftest import CORPORA, NOW, REPO, need
 from transforms.normalise.dates import EARLIEST
 from transforms.inputs.expand import expand_input
-from transforms.storage.sink import remove_orphans, run_lock, write_part
+from transforms.storage.locks import run_lock
+from transforms.storage.sink import remove_orphans, write_part
 
 FEEDPARSER_TESTS = CORPORA / "feedparser-tests" / "tests"
 TABLES = ("articles", "errors")
@@ -76,17 +77,17 @@ elif kind == "partial_file":             # half way through writing a staged Par
     sink.pq.write_table = write_table
 elif kind in ("journal_tmp", "journal", "manifest"):
     import transforms.storage.sink as sink
-    original = sink._write_json
-    def write_json(fs, path, obj):
+    original = sink.write_json_atomic
+    def write_json(fs, path, obj, **kwargs):
         journal = path.endswith(".commit.json")
         if kind == "journal_tmp" and journal:    # the journal's temporary file half written
             with fs.open(path + ".tmp-killed", "w") as fh:
                 fh.write(json.dumps(obj, default=str)[:200])
             die()
-        original(fs, path, obj)
+        original(fs, path, obj, **kwargs)
         if (kind == "journal" and journal) or (kind == "manifest" and not journal):
             die()
-    sink._write_json = write_json
+    sink.write_json_atomic = write_json
 elif kind == "move":                     # after the n-th staged file is moved into place
     from fsspec.implementations.local import LocalFileSystem
     original, seen = LocalFileSystem.mv, [0]
@@ -171,7 +172,7 @@ def run_in_process(inputs, root, run_id="run1", paths_seen=None, **kwargs):
     """The whole pipeline in-process; ``paths_seen(list)`` receives every input_path of articles,
     errors and duplicates (the three ways a record can end)."""
     with make_pipeline() as p:
-        out = build_ingest(p, [str(i) for i in inputs], root=str(root), run_id=run_id, ingested_at=NOW, nlp=False,
+        out = build_batch(p, [str(i) for i in inputs], root=str(root), run_id=run_id, ingested_at=NOW, nlp=False,
                            **kwargs)
         if paths_seen is not None:
             paths = ((out["articles"] | "ArticlePaths" >> beam.Map(lambda r: r["input_path"]),

@@ -12,8 +12,9 @@ from transforms.inputs.readers import read_input
 
 @pytest.fixture(scope="module")
 def seed():
-    from transforms.nlp.entities import ENTITY_PIPES, extract_entities, load_nlp, resolve_model_name
-    from transforms.nlp.parse import event_rows
+    from transforms.nlp.model import ENTITY_PIPES, load_nlp, resolve_model_name
+    from transforms.nlp.entities import extract_entities
+    from transforms.nlp.events.parse import event_rows
 
     name = resolve_model_name(None)
     nlp = load_nlp(name, keep=ENTITY_PIPES)
@@ -80,8 +81,9 @@ def test_offsets_and_ids(seed):
 def test_batch_parse_equals_one_article_at_a_time(seed):
     """The event stage parses the candidate sentences of a whole batch together; the rows of an
     article must not depend on its neighbours in the batch."""
-    from transforms.nlp.entities import ENTITY_PIPES, extract_entities, load_nlp
-    from transforms.nlp.parse import event_rows, event_rows_batch
+    from transforms.nlp.model import ENTITY_PIPES, load_nlp
+    from transforms.nlp.entities import extract_entities
+    from transforms.nlp.events.parse import event_rows, event_rows_batch
 
     row, entities, events = seed
     nlp = load_nlp(None, keep=ENTITY_PIPES)
@@ -93,8 +95,8 @@ def test_batch_parse_equals_one_article_at_a_time(seed):
 
 
 def test_candidate_sentences_are_copied_exactly_with_their_offsets(seed):
-    from transforms.nlp.entities import ENTITY_PIPES, load_nlp
-    from transforms.nlp.parse import parse_docs, prepare
+    from transforms.nlp.model import ENTITY_PIPES, load_nlp
+    from transforms.nlp.events.parse import parse_docs, prepare
 
     row, entities, _ = seed
     nlp = load_nlp(None, keep=ENTITY_PIPES)

@@ -70,7 +70,7 @@ def test_a_duplicate_in_a_later_window_is_dropped(tmp_path):
     # the files of a window are committed together under its run id
     assert {a["run_id"] for a in articles if a["title"] == "Story 3"} == {"20260921T143000Z-t1"}
     # a restarted worker of job t1 leaves t1's own articles to its expiring state; another job drops them
-    from transforms.storage.sink import existing_article_ids
+    from transforms.storage.ids import existing_article_ids
 
     assert existing_article_ids(str(root), except_job="t1") == frozenset()
     assert existing_article_ids(str(root), except_job="other") == existing_article_ids(str(root))

@@ -6,7 +6,8 @@ import codecs
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from transforms.normalise.text import (count_words, decode_bytes, detect_language, html_to_text, is_junk_line,
+from transforms.normalise.language import detect_language
+from transforms.normalise.text import (count_words, decode_bytes, html_to_text, is_junk_line,
                              normalise_line, normalise_text)
 
 

@@ -124,7 +124,7 @@ def test_a_tick_waits_for_the_run_holding_the_root_lock(tmp_path):
     """A tick is a run: while another process holds ROOT's run lock, the tick does not start."""
     root = tmp_path / "root"
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from transforms.storage.sink import run_lock\n"
+        "import sys, time; from transforms.storage.locks import run_lock\n"
         f"with run_lock({str(root)!r}):\n    print('locked', flush=True); time.sleep(3)")],
         stdout=subprocess.PIPE, text=True, cwd=REPO, env=ENV)
     try:

@@ -1,10 +1,12 @@
-"""The records that flow between stages, as frozen dataclasses."""
+"""The records that flow between stages, as frozen dataclasses, and the ``errors`` row of a
+:class:`RecordError`."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional, Tuple
+import datetime as _dt
+from typing import Any, Dict, Optional, Tuple
 
-__all__ = ["RawArticle", "RecordError", "EXCERPT_CHARS"]
+__all__ = ["RawArticle", "RecordError", "error_row", "EXCERPT_CHARS"]
 
 EXCERPT_CHARS = 500
 
@@ -51,3 +53,12 @@ class RecordError:
             value = value[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
         text = str(value)[:EXCERPT_CHARS]
         return "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text)
+
+
+def error_row(err: RecordError, run_id: str, ingested_at: _dt.datetime) -> Dict[str, Any]:
+    """An ``errors`` table row (see ``schemas.ERRORS``); errors are partitioned by ingest date."""
+    return {
+        "input_path": err.input_path, "record_index": err.record_index, "stage": err.stage,
+        "error_type": err.error_type, "message": err.message, "excerpt": err.excerpt,
+        "article_id": err.article_id, "ingested_at": ingested_at, "run_id": run_id, "dt": ingested_at.date(),
+    }

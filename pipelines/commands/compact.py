@@ -7,6 +7,8 @@ import datetime as _dt
 import time
 from typing import List
 
+from pipelines.common import positive_int
+
 __all__ = ["register", "main"]
 
 
@@ -17,19 +19,9 @@ def _date(text: str) -> _dt.date:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}")
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}")
-    return value
-
-
 def register(subparsers) -> None:
     import schemas
-    from pipelines.cli import add_logging_flags
+    from pipelines.common import add_logging_flags
     from transforms.storage.sink import DEFAULT_MAX_BYTES_PER_FILE, DEFAULT_MAX_ROWS_PER_FILE
 
     parser = subparsers.add_parser(
@@ -42,9 +34,9 @@ def register(subparsers) -> None:
                         help=f"Table to compact ({', '.join(schemas.TABLES)}); repeatable; default all.")
     parser.add_argument("--since", type=_date, metavar="DATE",
                         help="Only partitions with dt on or after DATE (YYYY-MM-DD).")
-    parser.add_argument("--target-rows", type=_positive, default=DEFAULT_MAX_ROWS_PER_FILE, metavar="N",
+    parser.add_argument("--target-rows", type=positive_int, default=DEFAULT_MAX_ROWS_PER_FILE, metavar="N",
                         help=f"Most rows in a merged file (default {DEFAULT_MAX_ROWS_PER_FILE:,}).")
-    parser.add_argument("--target-bytes", type=_positive, default=DEFAULT_MAX_BYTES_PER_FILE, metavar="N",
+    parser.add_argument("--target-bytes", type=positive_int, default=DEFAULT_MAX_BYTES_PER_FILE, metavar="N",
                         help=f"Most bytes of input merged into one file (default {DEFAULT_MAX_BYTES_PER_FILE:,}).")
     parser.add_argument("--dry-run", action="store_true", help="Only print what would be merged.")
     add_logging_flags(parser)
@@ -52,8 +44,9 @@ def register(subparsers) -> None:
 
 def main(args: argparse.Namespace, extra_args: List[str]) -> int:
     import schemas
-    from pipelines.cli import UsageError, check_dataset_command
-    from transforms.storage.compact import CompactionBusy, compact, iter_summary
+    from pipelines.common import UsageError, check_dataset_command
+    from transforms.storage.compact import compact, iter_summary
+    from transforms.storage.locks import LockBusy
 
     check_dataset_command(args.root, extra_args)
     tables = args.table or list(schemas.TABLES)
@@ -61,7 +54,7 @@ def main(args: argparse.Namespace, extra_args: List[str]) -> int:
     try:
         results = compact(args.root, tables, since=args.since, target_rows=args.target_rows,
                           target_bytes=args.target_bytes, dry_run=args.dry_run)
-    except CompactionBusy as exc:
+    except LockBusy as exc:
         print(f"newsbeam: compaction not started: {exc}")
         return 1
     before = sum(r.files_before for r in results)

@@ -14,7 +14,7 @@ __all__ = ["register", "main"]
 
 
 def register(subparsers) -> None:
-    from pipelines.cli import add_logging_flags
+    from pipelines.common import add_logging_flags
 
     parser = subparsers.add_parser(
         "query", help="Run SQL over ROOT (views articles, entities, events, errors).",
@@ -36,7 +36,7 @@ def register(subparsers) -> None:
 
 
 def main(args: argparse.Namespace, extra_args: List[str]) -> int:
-    from pipelines.cli import UsageError, check_dataset_command
+    from pipelines.common import UsageError, check_dataset_command
     from transforms.dataset.query import Dataset, QueryError, render_table, write_result
 
     if args.format == "parquet" and not args.out:

@@ -12,7 +12,7 @@ __all__ = ["register", "main"]
 
 
 def register(subparsers) -> None:
-    from pipelines.cli import add_logging_flags
+    from pipelines.common import add_logging_flags
 
     parser = subparsers.add_parser(
         "report", help="Write a static HTML report of ROOT (charts, map, errors).",
@@ -25,7 +25,7 @@ def register(subparsers) -> None:
 
 
 def main(args: argparse.Namespace, extra_args: List[str]) -> int:
-    from pipelines.cli import UsageError, check_dataset_command
+    from pipelines.common import UsageError, check_dataset_command
     from transforms.dataset.query import QueryError
     from transforms.dataset.report import collect, render
 

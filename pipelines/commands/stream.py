@@ -13,23 +13,18 @@ import argparse
 import logging
 import secrets
 import time
-from typing import List
+from typing import Any, List
+
+from pipelines.common import (UsageError, add_logging_flags, check_beam_args, check_spacy_model, duration,
+                              expand_patterns, positive_int, prepare_output)
 
 _LOGGER = logging.getLogger("newsbeam")
 
 __all__ = ["register", "main"]
 
 
-def _duration(text: str) -> float:
-    from transforms.durations import parse_duration
-
-    return parse_duration(text)
-
-
-def register(subparsers) -> None:
-    from pipelines.cli import add_logging_flags
-    from pipelines.commands.watch import add_fetch_args
-    from pipelines.options import add_nlp_args, positive_int
+def register(subparsers: Any) -> None:
+    from pipelines.options import FetchOptions, add_nlp_args
 
     parser = subparsers.add_parser(
         "stream", help="Run the streaming pipeline (Flink, Dataflow) over FEED... into ROOT.",
@@ -39,12 +34,12 @@ def register(subparsers) -> None:
                         help="Feed URLs (http/https) or feed lists (@feeds.txt, subscriptions.opml), read at launch.")
     parser.add_argument("--output", "-o", dest="output", default=None,
                         help="Dataset root every worker can reach (gs://bucket/news on Dataflow).")
-    add_fetch_args(parser)
-    parser.add_argument("--interval", type=_duration, default=_duration("15m"),
+    FetchOptions._add_argparse_args(parser)
+    parser.add_argument("--interval", type=duration, default=duration("15m"),
                         help="Time between two polls of every feed (default 15m).")
-    parser.add_argument("--window", type=_duration, default=_duration("15m"),
+    parser.add_argument("--window", type=duration, default=duration("15m"),
                         help="Fixed window of the output: one commit per window (default 15m, like GDELT).")
-    parser.add_argument("--dedup-ttl", "--dedup_ttl", dest="dedup_ttl", type=_duration, default=_duration("3d"),
+    parser.add_argument("--dedup-ttl", "--dedup_ttl", dest="dedup_ttl", type=duration, default=duration("3d"),
                         help="How long an entry is remembered after it was last seen in a feed (default 3d).")
     parser.add_argument("--job-id", "--job_id", dest="job_id", default=None,
                         help="Id in the window run ids (<window start>-<job id>); default: random. Keep it when "
@@ -66,52 +61,42 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-    from pipelines.cli import UsageError, _beam_parser, _make_runner, check_spacy_model
-    from pipelines.commands.watch import _expand_feeds
+    from pipelines.local_runner import make_runner
+    from pipelines.options import fetch_settings_from_options
     from pipelines.streaming import build_stream, periodic_ticks
-    from transforms.fetch.client import is_url
-    from transforms.fetch.feeds import fetch_settings_from_options
-    from transforms.storage.sink import ensure_writable, recover
+    from transforms.normalise.urls import is_url
+    from transforms.storage.sink import recover
 
     if not args.output:
         raise UsageError("--output ROOT is required")
     if args.interval <= 0 or args.window <= 0 or args.dedup_ttl <= 0:
         raise UsageError("--interval, --window and --dedup-ttl must be more than 0")
-    unknown = _beam_parser().parse_known_args(beam_args)[1]
-    if unknown:
-        raise UsageError(f"unknown option {unknown[0]!r} (see 'newsbeam stream --help')")
+    check_beam_args(beam_args, "stream")
     local = args.runner is None
     if local and args.ticks is None:
         raise UsageError("the local runners cannot run an unbounded pipeline: give --runner FlinkRunner or "
                          "--runner DataflowRunner (README: 'Streaming on Flink and Dataflow'), or --ticks N for a "
                          "bounded local run")
     check_spacy_model(args)
-    feeds = _expand_feeds(args.feeds)
+    feeds = expand_patterns(args.feeds)
     not_urls = [f for f in feeds if not is_url(f)]
     if not_urls:
         raise UsageError(f"stream polls feed URLs only, not {not_urls[0]!r} (use 'newsbeam run' for files)")
-    root = args.output.rstrip("/") or args.output
-    try:
-        ensure_writable(root)
-    except (OSError, ImportError, ValueError) as exc:
-        raise UsageError(f"cannot write to {root}: {exc}")
+    root = prepare_output(args.output)
     recover(root)
 
-    flags = list(beam_args) + [f"--fetch-timeout={args.fetch_timeout}", f"--fetch-retries={args.fetch_retries}",
-                               f"--fetch-delay={args.fetch_delay}", f"--max-fetch-bytes={args.max_fetch_bytes}"]
-    if args.runner:
-        flags.append(f"--runner={args.runner}")
+    flags = list(beam_args) + ([f"--runner={args.runner}"] if args.runner else [])
     options = PipelineOptions(flags)
     # Bounded local runs execute in batch mode (the in-process runner has no streaming mode).
     options.view_as(StandardOptions).streaming = not local
-    fetch = fetch_settings_from_options(options, max_decompressed_bytes=args.max_file_bytes)
+    fetch = fetch_settings_from_options(args, max_decompressed_bytes=args.max_file_bytes)
     job_id = args.job_id or secrets.token_hex(3)
     start = time.time()
     stop = start + args.ticks * args.interval - args.interval / 2 if args.ticks else None
     recorded = {"runner": args.runner or "FnApiRunner", "command": "stream", "interval": args.interval,
                 "window": args.window, "dedup_ttl": args.dedup_ttl, "fetch_articles": bool(args.fetch_articles),
                 "job_id": job_id, "nlp": not args.skip_nlp, "spacy_model": args.spacy_model}
-    pipeline = beam.Pipeline(runner=_make_runner(local), options=options)
+    pipeline = beam.Pipeline(runner=make_runner(local), options=options)
     ticks = periodic_ticks(pipeline, start=start, interval=args.interval, stop=stop)
     build_stream(ticks, feeds, root=root, job_id=job_id, fetch=fetch, window=args.window, dedup_ttl=args.dedup_ttl,
                  fetch_articles=args.fetch_articles, max_rows_per_file=args.max_rows_per_file, options=recorded,

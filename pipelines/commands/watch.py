@@ -1,6 +1,6 @@
 """``newsbeam watch FEED... --output ROOT --interval 15m [--once]``: the batch pipeline on a timer.
 
-Every tick runs the same pipeline as ``newsbeam run`` (``pipelines.batch.build_ingest``, in-process
+Every tick runs the same pipeline as ``newsbeam run`` (``pipelines.batch.build_batch``, in-process
 ``FnApiRunner`` unless ``--runner``) over the feeds that are due, and prints one summary line. What
 makes repeated ticks safe:
 
@@ -24,28 +24,18 @@ import logging
 import signal
 import sys
 import time
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
+
+from pipelines.common import (UsageError, add_logging_flags, check_beam_args, check_spacy_model, duration,
+                              expand_patterns, pipeline_options, prepare_output)
 
 _LOGGER = logging.getLogger("newsbeam")
 
 __all__ = ["register", "main", "Stopper", "run_tick", "feed_failures"]
 
 
-def _duration(text: str) -> float:
-    from transforms.durations import parse_duration
-
-    return parse_duration(text)
-
-
-def add_fetch_args(parser: argparse.ArgumentParser) -> None:
-    from transforms.fetch.feeds import FetchOptions
-
-    FetchOptions._add_argparse_args(parser)
-
-
-def register(subparsers) -> None:
-    from pipelines.cli import add_logging_flags
-    from pipelines.options import NewsbeamOptions
+def register(subparsers: Any) -> None:
+    from pipelines.options import FetchOptions, NewsbeamOptions
 
     parser = subparsers.add_parser(
         "watch", help="Poll feeds every --interval and ingest what is new into ROOT.",
@@ -55,14 +45,14 @@ def register(subparsers) -> None:
                         help="Feed URLs (http/https), feed lists (@feeds.txt: one URL per line, # comments; "
                              "subscriptions.opml), or any `run` input (files, folders, globs).")
     NewsbeamOptions._add_argparse_args(parser)
-    add_fetch_args(parser)
-    parser.add_argument("--interval", type=_duration, default=_duration("15m"),
+    FetchOptions._add_argparse_args(parser)
+    parser.add_argument("--interval", type=duration, default=duration("15m"),
                         help="Time from the start of one tick to the start of the next, e.g. 15m, 1h, 30s "
                              "(default 15m). A tick that takes longer is followed at once by the next.")
     parser.add_argument("--once", action="store_true", help="Run one tick and exit (for cron and systemd timers).")
     parser.add_argument("--ticks", type=int, default=0, metavar="N", help="Stop after N ticks (default: never).")
-    parser.add_argument("--max-backoff", "--max_backoff", dest="max_backoff", type=_duration,
-                        default=_duration("24h"), help="Longest pause for a feed that keeps failing (default 24h).")
+    parser.add_argument("--max-backoff", "--max_backoff", dest="max_backoff", type=duration,
+                        default=duration("24h"), help="Longest pause for a feed that keeps failing (default 24h).")
     parser.add_argument("--runner", default=None,
                         help="Beam runner for each tick (default: the in-process FnApiRunner).")
     add_logging_flags(parser, quiet_help="Only warnings and the summary lines.",
@@ -102,22 +92,6 @@ class Stopper:
             time.sleep(min(0.1, left))
 
 
-def _expand_feeds(patterns: List[str]) -> List[str]:
-    from pipelines.cli import UsageError
-    from transforms.inputs.expand import expand_input
-
-    out: List[str] = []
-    for pattern in patterns:
-        try:
-            items = expand_input(pattern)
-        except FileNotFoundError as exc:
-            raise UsageError(str(exc))
-        except (ImportError, ValueError) as exc:
-            raise UsageError(f"cannot read {pattern}: {exc}")
-        out.extend(i for i in items if i not in out)
-    return out
-
-
 def feed_failures(root: str, manifest: Dict, feeds: List[str]) -> Dict[str, str]:
     """Feed URL -> message for the feeds whose whole input failed in a committed run (an error row
     without record_index: not fetched, empty, not a feed, malformed XML)."""
@@ -149,7 +123,7 @@ def _metric(result, name: str) -> int:
 
 def _nlp_kwargs(args: argparse.Namespace) -> Dict[str, object]:
     """The entity/event options of ``run`` (``--skip-nlp``, ``--spacy-model``, ``--nlp-batch-size``),
-    passed on to ``build_ingest`` when the options define them."""
+    passed on to ``build_batch`` when the options define them."""
     if not hasattr(args, "skip_nlp"):
         return {}
     return {"nlp": not args.skip_nlp, "spacy_model": args.spacy_model, "nlp_batch_size": args.nlp_batch_size}
@@ -161,7 +135,7 @@ def run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: in
     A tick is a run like ``newsbeam run``: it holds ROOT's run lock from recovery to the commit
     and the backoff update, so a ``newsbeam run`` (or another watch) on the same ROOT waits its
     turn instead of writing an article both of them think is new."""
-    from transforms.storage.sink import run_lock
+    from transforms.storage.locks import run_lock
 
     def waiting(holder: str) -> None:
         _LOGGER.warning("tick %d waits for the run holding %s/_locks/run.lock (%s)", tick, root, holder)
@@ -173,15 +147,17 @@ def run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: in
 def _run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: int) -> Tuple[int, str]:
     import apache_beam as beam
 
-    from pipelines.cli import _make_runner, _pipeline_options
-    from pipelines.batch import build_ingest, new_run_id
-    from transforms.fetch.client import is_url
+    from pipelines.batch import build_batch
+    from pipelines.local_runner import make_runner
+    from pipelines.options import fetch_settings_from_options
+    from transforms.normalise.urls import is_url
+    from transforms.storage.manifest import new_run_id
     from transforms.fetch.state import compact_validators, due_feeds, load_backoff, save_backoff, update_backoff
     from transforms.storage.sink import load_manifest, recover
 
     started = time.monotonic()
     recover(root)
-    feeds = _expand_feeds(args.feeds)
+    feeds = expand_patterns(args.feeds)
     urls = [f for f in feeds if is_url(f)]
     now = _dt.datetime.now(_dt.timezone.utc)
     backoff = load_backoff(root)
@@ -192,22 +168,19 @@ def _run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: i
         return 0, f"{prefix}: nothing due, {len(waiting)} feeds backing off"
 
     run_id = new_run_id(now)
-    flags = list(beam_args) + [f"--output={root}", f"--fetch-timeout={args.fetch_timeout}",
-                               f"--fetch-retries={args.fetch_retries}", f"--fetch-delay={args.fetch_delay}",
-                               f"--max-fetch-bytes={args.max_fetch_bytes}"]
-    if args.fetch_articles:
-        flags.append("--fetch-articles")
-    options, local = _pipeline_options(args, flags)
+    options = pipeline_options(list(beam_args) + [f"--output={root}"], args.runner, args.workers)
+    fetch = fetch_settings_from_options(args, max_decompressed_bytes=args.max_file_bytes)
     recorded = {"runner": args.runner or "FnApiRunner", "workers": args.workers, "command": "watch",
                 "tick": tick, "fetch_articles": bool(args.fetch_articles), "backing_off": waiting,
                 "max_file_bytes": args.max_file_bytes, "max_line_bytes": args.max_line_bytes,
                 "max_rows_per_file": args.max_rows_per_file}
     nlp = _nlp_kwargs(args)
     recorded.update({k: v for k, v in nlp.items()})
-    pipeline = beam.Pipeline(runner=_make_runner(local), options=options)
-    build_ingest(pipeline, inputs, root=root, run_id=run_id, ingested_at=now, options=recorded,
+    pipeline = beam.Pipeline(runner=make_runner(args.runner is None), options=options)
+    build_batch(pipeline, inputs, root=root, run_id=run_id, ingested_at=now, options=recorded,
                  max_file_bytes=args.max_file_bytes, max_line_bytes=args.max_line_bytes,
-                 max_rows_per_file=args.max_rows_per_file, **nlp)
+                max_rows_per_file=args.max_rows_per_file, fetch=fetch, fetch_articles=bool(args.fetch_articles),
+                **nlp)
     result = pipeline.run()
     result.wait_until_finish()
     manifest = load_manifest(root, run_id)
@@ -232,9 +205,8 @@ def _run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: i
 
 
 def main(args: argparse.Namespace, beam_args: List[str]) -> int:
-    from pipelines.cli import UsageError, _beam_parser, check_spacy_model
     from transforms.fetch.state import compact_validators
-    from transforms.storage.sink import ensure_writable, recover
+    from transforms.storage.sink import recover
 
     if not args.output:
         raise UsageError("--output ROOT is required")
@@ -244,16 +216,10 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
         raise UsageError("--interval must be more than 0")
     if args.ticks < 0:
         raise UsageError("--ticks must be >= 0")
-    unknown = _beam_parser().parse_known_args(beam_args)[1]
-    if unknown:
-        raise UsageError(f"unknown option {unknown[0]!r} (see 'newsbeam watch --help')")
-    _expand_feeds(args.feeds)  # bad lists and missing files fail now, with one line
+    check_beam_args(beam_args, "watch")
+    expand_patterns(args.feeds)  # bad lists and missing files fail now, with one line
     check_spacy_model(args)
-    root = args.output.rstrip("/") or args.output
-    try:
-        ensure_writable(root)
-    except (OSError, ImportError, ValueError) as exc:
-        raise UsageError(f"cannot write to {root}: {exc}")
+    root = prepare_output(args.output)
     recover(root)
     compact_validators(root)
 

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 
 import schemas
 from transforms.storage.compact import snapshot_files
-from transforms.storage.sink import _fs
+from transforms.storage.fs import filesystem
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class Dataset:
         self._tmp = tempfile.TemporaryDirectory(prefix="newsbeam-query-")
         self.con = duckdb.connect(config={"autoinstall_known_extensions": False,
                                           "autoload_known_extensions": False})
-        fs, _ = _fs(self.root)
+        fs, _ = filesystem(self.root)
         if not isinstance(fs, fsspec.implementations.local.LocalFileSystem):
             self.con.register_filesystem(fs)
         self._schema_files = {t: self._write_schema_file(t) for t in self._tables}
@@ -98,7 +98,7 @@ class Dataset:
                 f"union_by_name = {'true' if self.union_by_name else 'false'})")
 
     def _vanished(self) -> bool:
-        fs, _ = _fs(self.root)
+        fs, _ = filesystem(self.root)
         return any(not fs.exists(f) for files in self.files.values() for f in files)
 
     def sql(self, query: str) -> pa.Table:

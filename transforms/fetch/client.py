@@ -32,19 +32,16 @@ import zlib
 from typing import Callable, Dict, Iterator, Optional
 from urllib.parse import urljoin, urlsplit
 
+from transforms.normalise.urls import is_url
+
 _LOGGER = logging.getLogger(__name__)
 
-__all__ = ["USER_AGENT", "FetchSettings", "FetchError", "Response", "HostThrottle", "Fetcher", "is_url",
+__all__ = ["USER_AGENT", "FetchSettings", "FetchError", "Response", "HostThrottle", "Fetcher",
            "host_of", "gunzip_bounded"]
 
 USER_AGENT = "newsbeam/0.1 (+https://github.com/newsbeam)"
 _REDIRECTS = (301, 302, 303, 307, 308)
 _CHUNK = 64 * 1024
-
-
-def is_url(text: str) -> bool:
-    """True for an http(s) URL (the inputs that are fetched rather than opened with fsspec)."""
-    return isinstance(text, str) and text[:8].lower().startswith(("http://", "https://"))
 
 
 def host_of(url: str) -> str:

@@ -19,13 +19,14 @@ which the feed is skipped, for ``newsbeam watch``.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import logging
 import posixpath
 import secrets
 from typing import Any, Dict, Iterable, List, Tuple
 
 import fsspec
+
+from transforms.storage.fs import filesystem, read_json, write_json_atomic
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,28 +38,9 @@ ORPHAN_AGE = _dt.timedelta(days=2)
 """Pending validators of a run that never committed are removed after this long."""
 
 
-def _fs(root: str) -> Tuple[fsspec.AbstractFileSystem, str]:
-    fs, path = fsspec.core.url_to_fs(root)
-    return fs, path.rstrip("/") or "/"
-
-
-def _read_json(fs, path: str, default: Any) -> Any:
-    try:
-        with fs.open(path, "r") as fh:
-            return json.load(fh)
-    except FileNotFoundError:
-        return default
-    except (ValueError, OSError) as exc:  # a damaged state file costs a full fetch, never the run
-        _LOGGER.warning("ignoring unreadable state file %s: %s", path, exc)
-        return default
-
-
-def _write_json(fs, path: str, obj: Any) -> None:
-    fs.makedirs(posixpath.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp-{secrets.token_hex(4)}"
-    with fs.open(tmp, "w") as fh:
-        json.dump(obj, fh, indent=1, sort_keys=True)
-    fs.mv(tmp, path)
+def _read_json(fs: fsspec.AbstractFileSystem, path: str, default: Any) -> Any:
+    # a damaged state file costs a full fetch, never the run
+    return read_json(fs, path, default, damaged_ok=True)
 
 
 def _now() -> _dt.datetime:
@@ -107,7 +89,7 @@ def _committed_pending(fs, base: str) -> Tuple[Dict[str, Dict[str, Any]], List[s
 
 def load_validators(root: str) -> Dict[str, Dict[str, str]]:
     """URL -> ``{"etag": ..., "last_modified": ...}`` from committed runs only (read-only)."""
-    fs, base = _fs(root)
+    fs, base = filesystem(root)
     validators = _read_json(fs, posixpath.join(base, STATE_DIR, "http.json"), {}).get("validators", {})
     merged, _, _ = _committed_pending(fs, base)
     _merge(validators, merged)
@@ -117,23 +99,23 @@ def load_validators(root: str) -> Dict[str, Dict[str, str]]:
 def write_pending_validators(root: str, run_id: str, validators: Dict[str, Dict[str, Any]]) -> str:
     """Record the validators run ``run_id`` received; they count once the run has committed.
     Each entry should carry ``fetched_at`` (ISO time) so that the newest wins on merge."""
-    fs, base = _fs(root)
+    fs, base = filesystem(root)
     path = posixpath.join(base, STATE_DIR, "http-pending", run_id, f"{secrets.token_hex(6)}.json")
-    _write_json(fs, path, {"run_id": run_id, "created_at": _now().isoformat(), "validators": validators})
+    write_json_atomic(fs, path, {"run_id": run_id, "created_at": _now().isoformat(), "validators": validators})
     return path
 
 
 def compact_validators(root: str) -> int:
     """Fold committed pending validators into ``http.json`` and drop old orphans; returns how many
     pending runs were folded."""
-    fs, base = _fs(root)
+    fs, base = filesystem(root)
     path = posixpath.join(base, STATE_DIR, "http.json")
     state = _read_json(fs, path, {})
     validators = state.get("validators", {})
     merged, committed, orphans = _committed_pending(fs, base)
     if committed:
         _merge(validators, merged)
-        _write_json(fs, path, {"version": 1, "validators": validators})
+        write_json_atomic(fs, path, {"version": 1, "validators": validators})
     for run_id in committed + orphans:
         fs.rm(posixpath.join(base, STATE_DIR, "http-pending", run_id), recursive=True)
     return len(committed)
@@ -147,13 +129,13 @@ def _backoff_path(base: str) -> str:
 
 def load_backoff(root: str) -> Dict[str, Dict[str, Any]]:
     """URL -> ``{"failures": n, "retry_at": ISO time, "last_error": ...}`` for failing feeds."""
-    fs, base = _fs(root)
+    fs, base = filesystem(root)
     return _read_json(fs, _backoff_path(base), {}).get("feeds", {})
 
 
 def save_backoff(root: str, feeds: Dict[str, Dict[str, Any]]) -> None:
-    fs, base = _fs(root)
-    _write_json(fs, _backoff_path(base), {"version": 1, "feeds": feeds})
+    fs, base = filesystem(root)
+    write_json_atomic(fs, _backoff_path(base), {"version": 1, "feeds": feeds})
 
 
 def due_feeds(urls: Iterable[str], backoff: Dict[str, Dict[str, Any]], now: _dt.datetime) -> Tuple[List[str], List[str]]:

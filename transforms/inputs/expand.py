@@ -8,13 +8,11 @@ from typing import List
 
 import fsspec
 
+from transforms.normalise.urls import is_url
+
 __all__ = ["expand_input", "is_hidden"]
 
 _GLOB_CHARS = set("*?[")
-
-
-def _is_url(text: str) -> bool:
-    return text[:8].lower().startswith(("http://", "https://"))
 
 
 def is_hidden(path: str) -> bool:
@@ -34,7 +32,7 @@ def expand_input(pattern: str) -> List[str]:
     """
     from transforms.inputs.feedlists import is_feed_list, read_feed_list
 
-    if _is_url(pattern):
+    if is_url(pattern):
         return [pattern]
     if is_feed_list(pattern):
         out: List[str] = []

@@ -1,4 +1,6 @@
-"""Beam transforms that read inputs into normalised article rows, with a dead-letter output."""
+"""The batch pipeline's input composite: patterns to normalised article rows, with a dead-letter
+output (files are read here, feed URLs fetched by :mod:`transforms.fetch`, records normalised by
+:mod:`transforms.normalise.stage`)."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -9,32 +11,21 @@ from typing import Any, Dict, Iterable, List, Optional
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.normalise.articles import build_article
-from transforms.fetch.client import FetchSettings, is_url
-from transforms.fetch.feeds import FetchArticlePages, FetchFeeds, FetchOptions, fetch_settings_from_options
+from transforms.fetch.client import FetchSettings
+from transforms.normalise.urls import is_url
+from transforms.fetch.feeds import FetchFeeds
+from transforms.fetch.pages import FetchArticlePages
 from transforms.inputs.expand import expand_input
 from transforms.inputs.readers import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LINE_BYTES, read_input
-from transforms.records import RawArticle, RecordError
+from transforms.normalise.stage import Normalise
+from transforms.records import RecordError
 
 _LOGGER = logging.getLogger(__name__)
 
-__all__ = ["ReadArticles", "error_row", "ERRORS_TAG", "MAX_TEXT_CHARS"]
+__all__ = ["ReadArticles", "ERRORS_TAG"]
 
 ERRORS_TAG = "errors"
 _NS = "newsbeam"
-MAX_TEXT_CHARS = 2_000_000
-"""Longest raw article text (characters, markup included) that is normalised; longer is one
-``text_too_long`` error row. The longest real news articles are ~200,000 characters; normalising
-a 50 MB "article" would take over 1 GB of memory for nothing anyone reads."""
-
-
-def error_row(err: RecordError, run_id: str, ingested_at: _dt.datetime) -> Dict[str, Any]:
-    """An ``errors`` table row (see ``schemas.ERRORS``); errors are partitioned by ingest date."""
-    return {
-        "input_path": err.input_path, "record_index": err.record_index, "stage": err.stage,
-        "error_type": err.error_type, "message": err.message, "excerpt": err.excerpt,
-        "article_id": err.article_id, "ingested_at": ingested_at, "run_id": run_id, "dt": ingested_at.date(),
-    }
 
 
 class _ExpandFn(beam.DoFn):
@@ -74,34 +65,6 @@ class _ReadFileFn(beam.DoFn):
             _LOGGER.info("progress: read %d files, %d records in this worker", self._count_files, self._count_records)
 
 
-class _NormaliseFn(beam.DoFn):
-    """A raw article to an ``articles`` row (main) or an error record (``errors``)."""
-
-    def __init__(self, run_id: str, ingested_at: _dt.datetime):
-        self._run_id = run_id
-        self._ingested_at = ingested_at
-        self._errors = Metrics.counter(_NS, "normalise_errors")
-
-    def process(self, raw: RawArticle):
-        if len(raw.text) > MAX_TEXT_CHARS:
-            self._errors.inc()
-            yield beam.pvalue.TaggedOutput(ERRORS_TAG, RecordError(
-                raw.input_path, raw.record_index, "normalise", "text_too_long",
-                f"the article text has {len(raw.text)} characters (at most {MAX_TEXT_CHARS})",
-                RecordError.excerpt_of(raw.text[:500])))
-            return
-        try:
-            result = build_article(raw, run_id=self._run_id, ingested_at=self._ingested_at)
-        except Exception as exc:  # a bug or a pathological input: one error row, never a crashed run
-            result = RecordError(raw.input_path, raw.record_index, "normalise", "normalise_failed",
-                                 f"{type(exc).__name__}: {exc}", RecordError.excerpt_of(raw.text))
-        if isinstance(result, RecordError):
-            self._errors.inc()
-            yield beam.pvalue.TaggedOutput(ERRORS_TAG, result)
-        else:
-            yield result
-
-
 def _fetches(patterns: List[str]) -> bool:
     from transforms.inputs.feedlists import is_feed_list
 
@@ -117,16 +80,17 @@ class ReadArticles(beam.PTransform):
     in exactly one of ``articles`` and ``errors``; ``errors`` also holds the ``fetch`` rows (a feed
     that could not be fetched, an article page that could not be fetched), which are not records.
 
-    Fetching (see ``transforms.fetch.feeds``): ``root`` is the dataset root whose ``_state`` keeps
-    the conditional-GET validators, ``fetch`` the HTTP settings and ``fetch_articles`` whether to
-    follow entry links. Left as None they come from the pipeline's options (``--output``,
-    :class:`~transforms.fetch.feeds.FetchOptions`).
+    Fetching (see :mod:`transforms.fetch`): ``root`` is the dataset root whose ``_state`` keeps
+    the conditional-GET validators (None: no conditional GET), ``fetch`` the HTTP settings
+    (default: :class:`FetchSettings` with ``max_decompressed_bytes = max_file_bytes``) and
+    ``fetch_articles`` whether to follow entry links. Nothing is read from the pipeline options:
+    the command line's flags arrive here as these arguments.
     """
 
     def __init__(self, patterns: List[str], *, run_id: str, ingested_at: _dt.datetime,
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
                  root: Optional[str] = None, fetch: Optional[FetchSettings] = None,
-                 fetch_articles: Optional[bool] = None):
+                 fetch_articles: bool = False) -> None:
         super().__init__()
         self._patterns = list(patterns)
         self._run_id = run_id
@@ -134,19 +98,11 @@ class ReadArticles(beam.PTransform):
         self._max_file_bytes = max_file_bytes
         self._max_line_bytes = max_line_bytes
         self._root = root
-        self._fetch = fetch
+        self._fetch = fetch or FetchSettings(max_decompressed_bytes=max_file_bytes)
         self._fetch_articles = fetch_articles
 
-    def _fetch_config(self, pipeline):
-        options = pipeline.options
-        fetch = self._fetch or fetch_settings_from_options(options, max_decompressed_bytes=self._max_file_bytes)
-        fetch_articles = (self._fetch_articles if self._fetch_articles is not None
-                          else options.view_as(FetchOptions).fetch_articles)
-        root = self._root or options.get_all_options(retain_unknown_options=True).get("output")
-        return fetch, fetch_articles, root
-
     def expand(self, pbegin):
-        fetch, fetch_articles, root = self._fetch_config(pbegin.pipeline)
+        fetch, fetch_articles, root = self._fetch, self._fetch_articles, self._root
         files = (pbegin
                  | "CreatePatterns" >> beam.Create(self._patterns)
                  | "ExpandInputs" >> beam.ParDo(_ExpandFn())
@@ -173,7 +129,6 @@ class ReadArticles(beam.PTransform):
         # One file can hold thousands of records (a JSONL dump, a big feed): spread them before the
         # per-record work, so normalising (and what is fused after it) runs on every worker.
         raw = raw | "SpreadRecords" >> beam.Reshuffle()
-        normalised = raw | "Normalise" >> beam.ParDo(
-            _NormaliseFn(self._run_id, self._ingested_at)).with_outputs(ERRORS_TAG, main="articles")
+        normalised = raw | "Normalise" >> Normalise(run_id=self._run_id, ingested_at=self._ingested_at)
         errors = tuple(errors) + (normalised[ERRORS_TAG],) | "FlattenRecordErrors" >> beam.Flatten()
         return {"articles": normalised.articles, "errors": errors, "files": files}

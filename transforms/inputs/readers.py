@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from transforms.normalise.dates import date_from_path
 from transforms.records import RawArticle, RecordError
-from transforms.normalise.text import decode_bytes, html_to_text, is_junk_line, looks_like_html, normalise_line, strip_junk_edges
+from transforms.normalise.text import decode_bytes, utf16_codec, html_to_text, is_junk_line, looks_like_html, normalise_line, strip_junk_edges
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,9 +59,7 @@ def _is_binary(head: bytes) -> bool:
         return False
     sample = head[:4096]
     if b"\x00" in sample:
-        odd, even = sample[1::2].count(0), sample[0::2].count(0)
-        half = max(1, len(sample) // 2)
-        utf16 = (odd > 0.4 * half and even < 0.05 * half) or (even > 0.4 * half and odd < 0.05 * half)
+        utf16 = utf16_codec(sample) is not None
         if not utf16 and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
             return True
     controls = sum(1 for b in sample if b < 9 or 13 < b < 32)

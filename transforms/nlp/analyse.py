@@ -4,7 +4,7 @@
 (``ner`` + ``senter``) over each batch with one ``nlp.pipe`` call and hands the docs to a list of
 :class:`DocExtractor` values: the entity extractor, then the event extractor, which parses the
 batch's candidate sentences with the same loaded pipeline's parsing components
-(``transforms.nlp.parse``). The model is loaded once per worker process (``shared.Shared``).
+(``transforms.nlp.events.parse``). The model is loaded once per worker process (``shared.Shared``).
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.utils import shared
 
-from transforms.nlp.entities import ENTITY_PIPES, extract_entities, load_nlp, resolve_model_name
-from transforms.runtime.malloc import tune_malloc
+from transforms.nlp.model import ENTITY_PIPES, load_nlp, resolve_model_name
+from transforms.nlp.entities import extract_entities
 from transforms.records import RecordError
 
 _LOGGER = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ EVENTS_TAG = "events"
 
 
 def _event_rows_batch(nlp, docs, articles, results):
-    from transforms.nlp.parse import event_rows_batch
+    from transforms.nlp.events.parse import event_rows_batch
 
     if any(ENTITIES_TAG not in r for r in results):
         raise RuntimeError("event extraction needs the article's entities, which failed")
@@ -80,7 +80,7 @@ def _event_rows_batch(nlp, docs, articles, results):
 
 EVENT_EXTRACTOR = DocExtractor(tag=EVENTS_TAG, stage="events", fn=_event_rows_batch)
 """The ``events`` extractor: runs after :data:`ENTITY_EXTRACTOR` on the same docs and parses only the
-sentences that can hold an event, with the same loaded pipeline (see ``transforms.nlp.parse``)."""
+sentences that can hold an event, with the same loaded pipeline (see ``transforms.nlp.events.parse``)."""
 
 
 class _Model:
@@ -130,7 +130,6 @@ class _AnalyseFn(beam.DoFn):
         self._batch_ms = Metrics.distribution(_NS, "nlp_batch_ms")
 
     def setup(self) -> None:
-        tune_malloc()  # the NLP stage's batches of large arrays: see transforms.runtime.malloc
         # One model per worker process, shared by the process's threads; never per element.
         model = self._handle.acquire(lambda: _load(self._model_name, self._keep),
                                      tag=f"{self._model_name}|{','.join(self._keep)}")

@@ -8,10 +8,11 @@ from urllib.parse import urlsplit
 
 from transforms.normalise.dates import parse_datetime
 from transforms.records import RawArticle, RecordError
-from transforms.normalise.text import count_words, detect_language, html_to_text, looks_like_html, normalise_line, normalise_text
+from transforms.normalise.language import detect_language
+from transforms.normalise.text import count_words, html_to_text, looks_like_html, normalise_line, normalise_text
 from transforms.normalise.urls import article_id, canonical_url
 
-__all__ = ["build_article", "MIN_WORDS"]
+__all__ = ["build_article", "entry_article_id", "MIN_WORDS"]
 
 MIN_WORDS = 1
 _MAX_TITLE = 1000
@@ -74,3 +75,11 @@ def build_article(raw: RawArticle, *, run_id: str, ingested_at: _dt.datetime) ->
         "run_id": run_id,
         "dt": dt,
     }
+
+
+def entry_article_id(raw: RawArticle) -> Optional[str]:
+    """The article_id ``raw`` will get when its link decides it (None without a link): known
+    before the entry is normalised, so the stream's dedup and the page fetcher's skip of known
+    articles can key on it."""
+    url = canonical_url(raw.url) or canonical_url(raw.guid)
+    return article_id(url, None, "") if url else None

@@ -1,4 +1,5 @@
-"""py3langid's model, loaded in ~0.03 s instead of ~0.3 s.
+"""Language identification, offline: :func:`detect_language` with py3langid's model, loaded in
+~0.03 s instead of ~0.3 s.
 
 py3langid ships its model as an xz-compressed ``.npz`` (4.6 MB) and decompresses it in every process
 that identifies a language: ~0.3 s of a one-article run, paid again by every ``--workers`` process.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -28,6 +30,8 @@ from typing import Optional
 from transforms.runtime.gcpause import gc_paused
 
 _LOGGER = logging.getLogger(__name__)
+
+__all__ = ["detect_language", "identifier", "load_identifier", "cache_dir", "cache_file", "CACHE_ENV"]
 
 CACHE_ENV = "NEWSBEAM_CACHE_DIR"
 _ARRAYS = ("ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat")
@@ -138,3 +142,23 @@ def identifier():
             if _IDENTIFIER is None:
                 _IDENTIFIER = load_identifier()
     return _IDENTIFIER
+
+
+_LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+def detect_language(text: str, hint: Optional[str] = None) -> Optional[str]:
+    """ISO 639-1 code of ``text``, detected offline (py3langid); the ``hint`` (e.g. a feed's
+    declared ``en-us``) is used only when the text is too short to judge."""
+    hint_code = None
+    if hint:
+        m = re.match(r"\s*([A-Za-z]{2,3})\b", hint)
+        hint_code = m.group(1).lower() if m else None
+    sample = text[:_LANGUAGE_SAMPLE_CHARS]
+    if len(_LETTERS.findall(sample)) < 25:
+        return hint_code
+    code, _ = identifier().classify(sample)  # the model loads once per process, from newsbeam's cache
+    return code
+
+
+_LANGUAGE_SAMPLE_CHARS = 1500  # ~250 words: plenty for the classifier, a third of the cost of 3000

@@ -15,7 +15,7 @@ import ftfy
 
 __all__ = [
     "decode_bytes", "normalise_text", "normalise_line", "html_to_text", "looks_like_html",
-    "is_junk_line", "strip_junk_edges", "detect_language", "count_words",
+    "is_junk_line", "strip_junk_edges", "count_words", "utf16_codec",
 ]
 
 _BOMS = (
@@ -24,19 +24,26 @@ _BOMS = (
 )
 
 
+def utf16_codec(sample: bytes) -> Optional[str]:
+    """``"utf-16-le"`` or ``"utf-16-be"`` when ``sample`` (the first bytes of a file) looks like
+    UTF-16 text without a BOM: NUL in every other byte, as ASCII-heavy UTF-16 text has; else None.
+    Decoders and the binary-file check both use this one test."""
+    half = max(1, len(sample) // 2)
+    even_nuls = sample[0::2].count(0)
+    odd_nuls = sample[1::2].count(0)
+    if odd_nuls > 0.4 * half and even_nuls < 0.05 * half:
+        return "utf-16-le"
+    if even_nuls > 0.4 * half and odd_nuls < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
 def _utf16_without_bom(data: bytes) -> Optional[str]:
-    """UTF-16 text without a BOM shows as NUL in every other byte of ASCII-heavy text."""
     sample = data[:4096]
     if len(sample) < 4 or len(sample) % 2:
         return None
-    even_nuls = sample[0::2].count(0)
-    odd_nuls = sample[1::2].count(0)
-    half = len(sample) // 2
-    if odd_nuls > 0.4 * half and even_nuls < 0.05 * half:
-        codec = "utf-16-le"
-    elif even_nuls > 0.4 * half and odd_nuls < 0.05 * half:
-        codec = "utf-16-be"
-    else:
+    codec = utf16_codec(sample)
+    if codec is None:
         return None
     try:
         return data.decode(codec)
@@ -292,27 +299,6 @@ def html_to_text(markup: str) -> str:
     text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
-
-_LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
-
-
-def detect_language(text: str, hint: Optional[str] = None) -> Optional[str]:
-    """ISO 639-1 code of ``text``, detected offline (py3langid); the ``hint`` (e.g. a feed's
-    declared ``en-us``) is used only when the text is too short to judge."""
-    hint_code = None
-    if hint:
-        m = re.match(r"\s*([A-Za-z]{2,3})\b", hint)
-        hint_code = m.group(1).lower() if m else None
-    sample = text[:_LANGUAGE_SAMPLE_CHARS]
-    if len(_LETTERS.findall(sample)) < 25:
-        return hint_code
-    from transforms.normalise.language import identifier
-
-    code, _ = identifier().classify(sample)  # the model loads once per process, from newsbeam's cache
-    return code
-
-
-_LANGUAGE_SAMPLE_CHARS = 1500  # ~250 words: plenty for the classifier, a third of the cost of 3000
 
 _WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+",
                    re.UNICODE)

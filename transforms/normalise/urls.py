@@ -6,7 +6,7 @@ import re
 from typing import Optional
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["canonical_url", "article_id", "url_identity", "is_tracking_param"]
+__all__ = ["canonical_url", "article_id", "url_identity", "is_tracking_param", "is_url"]
 
 _TRACKING_EXACT = {
     "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_ga", "_gl",
@@ -18,6 +18,11 @@ _TRACKING_EXACT = {
 }
 _TRACKING_PREFIX = ("utm_", "pk_", "mtm_", "hsa_", "guce_", "oly_", "vero_", "__hs", "_hs")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_url(text: str) -> bool:
+    """True for an http(s) URL (the inputs that are fetched rather than opened with fsspec)."""
+    return isinstance(text, str) and text[:8].lower().startswith(("http://", "https://"))
 
 
 def is_tracking_param(name: str) -> bool:

@@ -8,7 +8,12 @@ in a 19.8 s run. :func:`tune_malloc` raises the two thresholds (arrays below 64 
 heap; the heap is trimmed only when 256 MB at its top are free): kernel time 0.5 s, the run 6%
 faster, peak memory ~25 MB higher.
 
-It is called where the NLP stage sets up (once per worker process, on any runner). It does nothing
+It is called by the process entry points that run the NLP stage: the ``newsbeam`` command for
+``run``, ``watch`` and ``stream`` (the in-process runner) and the local worker processes
+(``pipelines.worker``), once per process and before any model is loaded; library code (DoFns)
+never changes the allocator of the process it runs in. On remote workers (Dataflow, Flink) set
+glibc's own variables instead (``MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456``
+in the worker environment). It does nothing
 when the C library is not glibc, when ``NEWSBEAM_TUNE_MALLOC=0``, or when the user set glibc's own
 ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_`` variables (their choice wins).
 """
@@ -21,6 +26,8 @@ import os
 import threading
 
 _LOGGER = logging.getLogger(__name__)
+
+__all__ = ["tune_malloc", "MMAP_THRESHOLD", "TRIM_THRESHOLD"]
 
 MMAP_THRESHOLD = 64 * 1024 * 1024
 TRIM_THRESHOLD = 256 * 1024 * 1024

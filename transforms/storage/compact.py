@@ -40,10 +40,8 @@ import dataclasses
 import datetime as _dt
 import json
 import logging
-import os
 import posixpath
 import secrets
-import socket
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -52,21 +50,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import schemas
-from transforms.storage.sink import DEFAULT_MAX_BYTES_PER_FILE, DEFAULT_MAX_ROWS_PER_FILE, _fs, _url, committed_files
+from transforms.storage.fs import filesystem, read_json, url_of, write_json_atomic
+from transforms.storage.locks import ExclusiveLock
+from transforms.storage.sink import DEFAULT_MAX_BYTES_PER_FILE, DEFAULT_MAX_ROWS_PER_FILE, committed_files
 
 _LOGGER = logging.getLogger(__name__)
 
 __all__ = [
-    "SourceFile", "PartitionResult", "CompactionBusy", "SchemaMismatch", "plan_groups", "conform",
-    "snapshot_files", "read_state", "compact", "lock", "new_compaction_id", "iter_summary",
+    "SourceFile", "PartitionResult", "SchemaMismatch", "plan_groups", "conform", "snapshot_files",
+    "read_state", "compact", "compaction_lock", "new_compaction_id", "iter_summary",
 ]
 
 STATE = "_compactions/state.json"
 LOCK = "_locks/compact.lock"
-
-
-class CompactionBusy(RuntimeError):
-    """Another compaction holds the lock."""
 
 
 class SchemaMismatch(ValueError):
@@ -142,13 +138,9 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 def read_state(root: str) -> Dict[str, Any]:
     """The compaction state (``{"epoch": 0, "active": None}`` when no compaction ever ran)."""
-    fs, base = _fs(root)
-    path = posixpath.join(base, STATE)
-    try:
-        with fs.open(path, "r") as fh:
-            return json.load(fh)
-    except FileNotFoundError:
-        return {"epoch": 0, "active": None}
+    fs, base = filesystem(root)
+    state: Dict[str, Any] = read_json(fs, posixpath.join(base, STATE), {"epoch": 0, "active": None})
+    return state
 
 
 def _resolve(files: List[str], table: str, active: Optional[Dict[str, Any]]) -> List[str]:
@@ -164,14 +156,14 @@ def _resolve(files: List[str], table: str, active: Optional[Dict[str, Any]]) -> 
 def snapshot_files(root: str, table: str, *, attempts: int = 200, as_urls: bool = True) -> List[str]:
     """Committed files of ``table`` that hold every row exactly once, even while a compaction is
     swapping files (see the module doc). URLs for remote file systems when ``as_urls``."""
-    fs, _ = _fs(root)
+    fs, _ = filesystem(root)
     for attempt in range(attempts):
         before = read_state(root)
         files = committed_files(root, table)
         after = read_state(root)
         if before.get("epoch") == after.get("epoch"):
             files = _resolve(files, table, before.get("active"))
-            return [_url(fs, f) for f in files] if as_urls else files
+            return [url_of(fs, f) for f in files] if as_urls else files
         time.sleep(min(0.001 * (attempt + 1), 0.05))
     raise RuntimeError(f"the files of {root}/{table} kept changing; try again")
 
@@ -184,77 +176,14 @@ def new_compaction_id(now: Optional[_dt.datetime] = None) -> str:
 
 
 def _write_state(fs: fsspec.AbstractFileSystem, base: str, epoch: int, active: Optional[Dict[str, Any]]) -> int:
-    path = posixpath.join(base, STATE)
-    fs.makedirs(posixpath.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp-{secrets.token_hex(4)}"
-    with fs.open(tmp, "w") as fh:
-        json.dump({"epoch": epoch, "active": active}, fh, indent=2)
-    fs.mv(tmp, path)
+    write_json_atomic(fs, posixpath.join(base, STATE), {"epoch": epoch, "active": active})
     return epoch
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class lock:
-    """``ROOT/_locks/<name>.lock``, created exclusively (``O_EXCL`` on local disks; best effort on
-    object stores). A lock left by a dead process on this host is taken over."""
-
-    def __init__(self, root: str, name: str = "compact"):
-        self._fs, base = _fs(root)
-        self.path = posixpath.join(base, "_locks", f"{name}.lock")
-        self._local = isinstance(self._fs, fsspec.implementations.local.LocalFileSystem)
-
-    def _holder(self) -> Dict[str, Any]:
-        try:
-            with self._fs.open(self.path, "r") as fh:
-                return json.load(fh)
-        except (FileNotFoundError, ValueError):
-            return {}
-
-    def _try_create(self, body: str) -> bool:
-        if self._local:
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                return False
-            with os.fdopen(fd, "w") as fh:
-                fh.write(body)
-            return True
-        if self._fs.exists(self.path):
-            return False
-        with self._fs.open(self.path, "w") as fh:
-            fh.write(body)
-        return True
-
-    def __enter__(self) -> "lock":
-        self._fs.makedirs(posixpath.dirname(self.path), exist_ok=True)
-        body = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                           "since": _dt.datetime.now(_dt.timezone.utc).isoformat()})
-        if self._try_create(body):
-            return self
-        holder = self._holder()
-        if holder.get("host") == socket.gethostname() and not _pid_alive(int(holder.get("pid", 0)) or -1):
-            _LOGGER.warning("taking over %s left by dead process %s", self.path, holder.get("pid"))
-            self._fs.rm(self.path)
-            if self._try_create(body):
-                return self
-            holder = self._holder()
-        raise CompactionBusy(f"another compaction holds {self.path} (pid {holder.get('pid')} on "
-                             f"{holder.get('host')} since {holder.get('since')})")
-
-    def __exit__(self, *exc) -> None:
-        try:
-            self._fs.rm(self.path)
-        except FileNotFoundError:
-            pass
+def compaction_lock(root: str) -> ExclusiveLock:
+    """``ROOT/_locks/compact.lock``: two compactions never interleave (raises
+    :class:`transforms.storage.locks.LockBusy` at once when another one holds it)."""
+    return ExclusiveLock(root, "compact", purpose="another compaction")
 
 
 def _footer(fs: fsspec.AbstractFileSystem, path: str) -> SourceFile:
@@ -360,14 +289,14 @@ def compact(root: str, tables: Sequence[str] = tuple(schemas.TABLES), *, since: 
 
     Returns one :class:`PartitionResult` per partition looked at. ``on_step`` is called with the
     protocol step names (``publishing``, ``moved``, ``published``, ``deleted``, ``done``); tests
-    use it to run readers and writers between steps. Raises :class:`CompactionBusy` when another
-    compaction holds the lock.
+    use it to run readers and writers between steps. Raises :class:`transforms.storage.locks.LockBusy`
+    when another compaction holds the lock.
     """
-    fs, base = _fs(root)
+    fs, base = filesystem(root)
     compaction_id = compaction_id or new_compaction_id()
     step = on_step or (lambda _name: None)
     results: List[PartitionResult] = []
-    with lock(root):
+    with compaction_lock(root):
         state = read_state(root)
         if state.get("active"):
             _roll_forward(fs, base, state)

@@ -1,15 +1,33 @@
-"""Deduplication by article_id: within the run and against what ROOT already holds."""
+"""Deduplication by article_id, against what ROOT already holds (:mod:`transforms.storage.ids`).
+
+* :class:`Deduplicate` (batch): within the run (one row per article_id, chosen independently of
+  the runner's order) and against ROOT.
+* :class:`DedupEntries` (stream): stateful dedup in the global window, keyed by the entry's
+  article id: the first sighting goes on, later ones are dropped. The state expires ``ttl`` after
+  the *last* sighting (an event-time timer that every sighting pushes forward), so memory is
+  bounded by the entries seen in the last ``ttl``. Articles that other runs (batch runs, earlier
+  stream jobs) committed to ROOT before a worker started are dropped too; the job's own windows
+  are left to the state, so whether an expired entry comes back does not depend on when a worker
+  restarted.
+"""
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Tuple
+from typing import Any, Dict, Iterable, Iterator, Optional, Tuple
 
 import apache_beam as beam
+from apache_beam.coders import BooleanCoder
 from apache_beam.metrics import Metrics
+from apache_beam.transforms import userstate
+from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.utils import shared
+from apache_beam.utils.timestamp import Duration
 
-from transforms.storage.sink import existing_article_ids
+from transforms.normalise.articles import entry_article_id
+from transforms.normalise.urls import article_id
+from transforms.records import RawArticle
+from transforms.storage.ids import shared_article_ids
 
-__all__ = ["Deduplicate", "pick_first", "DUPLICATES_TAG"]
+__all__ = ["Deduplicate", "DedupEntries", "pick_first", "entry_key", "DUPLICATES_TAG"]
 
 DUPLICATES_TAG = "duplicates"
 
@@ -19,13 +37,6 @@ def pick_first(rows: Iterable[Dict[str, Any]]) -> Tuple[Dict[str, Any], list]:
     so the choice does not depend on the runner's order) and the others."""
     ordered = sorted(rows, key=lambda r: (r["input_path"], r["record_index"]))
     return ordered[0], ordered[1:]
-
-
-class _IdSet:
-    """A weak-referenceable holder for the id set, as ``shared.Shared`` requires."""
-
-    def __init__(self, ids: frozenset):
-        self.ids = ids
 
 
 class _DedupFn(beam.DoFn):
@@ -38,8 +49,7 @@ class _DedupFn(beam.DoFn):
 
     def setup(self) -> None:
         # One load of ROOT's ids per worker process, shared by all threads of the process.
-        self._existing = self._handle.acquire(lambda: _IdSet(existing_article_ids(self._root)),
-                                              tag=f"{self._root}|{self._run_id}")
+        self._existing = shared_article_ids(self._handle, self._root, scope=self._run_id)
 
     def process(self, element: Tuple[str, Iterable[Dict[str, Any]]]):
         article_id, rows = element
@@ -47,7 +57,7 @@ class _DedupFn(beam.DoFn):
         for row in rest:
             self._in_run.inc()
             yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, _duplicate(row, "in_run"))
-        if article_id in self._existing.ids:
+        if article_id in self._existing:
             self._in_root.inc()
             yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, _duplicate(keep, "in_root"))
         else:
@@ -74,3 +84,81 @@ class Deduplicate(beam.PTransform):
                 | "GroupByArticleId" >> beam.GroupByKey()
                 | "KeepFirst" >> beam.ParDo(_DedupFn(self._root, self._run_id, shared.Shared())).with_outputs(
                     DUPLICATES_TAG, main="articles"))
+
+
+# ------------------------------------------------------------------ stream
+
+def entry_key(raw: RawArticle) -> str:
+    """The dedup key of a raw entry: its article id when the link decides it (the same id the
+    article will get), else a hash of the raw title and text."""
+    return entry_article_id(raw) or article_id(None, raw.title, raw.text or "")
+
+
+class _StreamDedupFn(beam.DoFn):
+    SEEN = userstate.ReadModifyWriteStateSpec("seen", BooleanCoder())
+    EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
+
+    def __init__(self, ttl: float, root: Optional[str], handle: shared.Shared, job_id: Optional[str] = None):
+        self._ttl = Duration.of(ttl)
+        self._root = root
+        self._job_id = job_id
+        self._handle = handle
+        self._dropped = Metrics.counter("newsbeam", "duplicates_in_stream")
+
+    def setup(self) -> None:
+        # ROOT's articles except this job's own (its state decides those, also after a worker restart)
+        self._in_root = shared_article_ids(self._handle, self._root, scope=f"stream-{self._job_id}",
+                                           except_job=self._job_id)
+
+    def process(self, element: Tuple[str, RawArticle], ts=beam.DoFn.TimestampParam,
+                seen=beam.DoFn.StateParam(SEEN), expiry=beam.DoFn.TimerParam(EXPIRY)):
+        key, raw = element
+        expiry.set(ts + self._ttl)  # every sighting keeps the key for another ttl
+        if seen.read():
+            self._dropped.inc()
+            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, "in_stream")
+            return
+        seen.write(True)
+        if key in self._in_root:
+            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, "in_root")
+            return
+        yield raw
+
+    @userstate.on_timer(EXPIRY)
+    def expire(self, seen=beam.DoFn.StateParam(SEEN)):
+        seen.clear()
+
+
+class DedupEntries(beam.PTransform):
+    """Raw entries (global window) to first sightings (``raw``) and one ``duplicates`` element
+    (the reason) per dropped entry. See the module docstring for the expiry."""
+
+    def __init__(self, ttl: float, root: Optional[str] = None, job_id: Optional[str] = None):
+        super().__init__()
+        self._ttl = ttl
+        self._root = root
+        self._job_id = job_id
+
+    def expand(self, raw):
+        return (raw
+                | "KeyByEntry" >> beam.Map(lambda r: (entry_key(r), r)).with_output_types(Tuple[str, Any])
+                | "FirstSighting" >> beam.ParDo(_StreamDedupFn(self._ttl, self._root, shared.Shared(), self._job_id)).with_outputs(
+                    DUPLICATES_TAG, main="raw"))
+
+
+class DedupEntries(beam.PTransform):
+    """Raw entries (global window) to first sightings (``raw``) and one ``duplicates`` element
+    (the reason) per dropped entry. See the module notes for the expiry."""
+
+    def __init__(self, ttl: float, root: Optional[str] = None, job_id: Optional[str] = None) -> None:
+        super().__init__()
+        self._ttl = ttl
+        self._root = root
+        self._job_id = job_id
+
+    def expand(self, raw: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
+        return (raw
+                | "KeyByEntry" >> beam.Map(lambda r: (entry_key(r), r)).with_output_types(Tuple[str, Any])
+                | "FirstSighting" >> beam.ParDo(
+                    _StreamDedupFn(self._ttl, self._root, shared.Shared(), self._job_id)).with_outputs(
+                    DUPLICATES_TAG, main="raw"))

@@ -13,7 +13,7 @@ and removes the journal. A run that dies before the journal leaves nothing visib
 while moving is rolled forward by :func:`recover` at the start of the next run, so a run is
 either entirely visible or not at all once recovery has run.
 
-Runs of ``newsbeam run`` on one ROOT take turns: :class:`run_lock` (``ROOT/_locks/run.lock``) is held
+Runs of ``newsbeam run`` on one ROOT take turns: :class:`transforms.storage.locks.run_lock` (``ROOT/_locks/run.lock``) is held
 from recovery to the commit, so a run's deduplication always sees every article committed before
 it, and two runs started together write each article once (the second counts them ``in_root``).
 :func:`remove_orphans` clears what killed runs left under ``_staging`` and ``_runs``.
@@ -23,10 +23,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import posixpath
 import secrets
-import socket
 import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
@@ -35,13 +33,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import schemas
+from transforms.storage.fs import filesystem, url_of, write_json_atomic
 
 _LOGGER = logging.getLogger(__name__)
 
 __all__ = [
-    "StagedFile", "write_part", "commit_run", "recover", "committed_files", "existing_article_ids",
+    "StagedFile", "write_part", "commit_run", "recover", "committed_files", "new_writer_name",
     "staging_dir", "runs_dir", "ensure_writable", "load_manifest", "DEFAULT_MAX_ROWS_PER_FILE",
-    "run_lock", "remove_orphans", "ORPHAN_AGE_SECONDS",
+    "DEFAULT_MAX_BYTES_PER_FILE", "remove_orphans", "ORPHAN_AGE_SECONDS",
 ]
 
 DEFAULT_MAX_ROWS_PER_FILE = 50_000
@@ -56,15 +55,6 @@ class StagedFile:
     staged: str
     final: str
     rows: int
-
-
-def _fs(root: str) -> Tuple[fsspec.AbstractFileSystem, str]:
-    fs, path = fsspec.core.url_to_fs(root)
-    return fs, path.rstrip("/") or "/"
-
-
-def _url(fs: fsspec.AbstractFileSystem, path: str) -> str:
-    return fs.unstrip_protocol(path) if not isinstance(fs, fsspec.implementations.local.LocalFileSystem) else path
 
 
 def staging_dir(root: str, run_id: str) -> str:
@@ -93,7 +83,7 @@ def write_part(root: str, table: str, run_id: str, dt: Any, rows: List[Dict[str,
     ``name`` makes the file name unique within the run (``part-<run_id>-<name>.parquet``). Rows are
     checked against ``schemas``: a row that does not fit raises, since that is a bug, not bad input.
     """
-    fs, base = _fs(root)
+    fs, base = filesystem(root)
     value = _partition_value(dt)
     schema = schemas.file_schema(table)
     data = pa.Table.from_pylist([{k: row.get(k) for k in schema.names} for row in rows], schema=schema)
@@ -103,20 +93,12 @@ def write_part(root: str, table: str, run_id: str, dt: Any, rows: List[Dict[str,
     fs.makedirs(posixpath.dirname(staged), exist_ok=True)
     with fs.open(staged, "wb") as fh:
         pq.write_table(data, fh, compression="zstd")
-    return StagedFile(table, value, _url(fs, staged), _url(fs, posixpath.join(base, rel)), len(rows))
+    return StagedFile(table, value, url_of(fs, staged), url_of(fs, posixpath.join(base, rel)), len(rows))
 
 
 def new_writer_name() -> str:
     """A short random token naming one writer (bundle) within a run."""
     return secrets.token_hex(4)
-
-
-def _write_json(fs: fsspec.AbstractFileSystem, path: str, obj: Any) -> None:
-    """Write JSON atomically: to a temporary name, then move."""
-    tmp = path + f".tmp-{secrets.token_hex(4)}"
-    with fs.open(tmp, "w") as fh:
-        json.dump(obj, fh, indent=2, sort_keys=True, default=str)
-    fs.mv(tmp, path)
 
 
 def _apply_moves(fs: fsspec.AbstractFileSystem, moves: Iterable[Tuple[str, str]]) -> None:
@@ -132,21 +114,21 @@ def _apply_moves(fs: fsspec.AbstractFileSystem, moves: Iterable[Tuple[str, str]]
 
 def commit_run(root: str, run_id: str, staged: Iterable[StagedFile], manifest: Dict[str, Any]) -> Dict[str, Any]:
     """Make a run's staged files visible and write its manifest (see the module doc)."""
-    fs, base = _fs(root)
+    fs, base = filesystem(root)
     files = sorted(staged, key=lambda s: s.final)
     manifest = dict(manifest)
     manifest["files"] = [{"table": s.table, "dt": s.dt, "path": s.final, "rows": s.rows} for s in files]
     runs = posixpath.join(base, "_runs")
     fs.makedirs(runs, exist_ok=True)
     journal = posixpath.join(runs, f"{run_id}.commit.json")
-    _write_json(fs, journal, {"run_id": run_id, "moves": [[s.staged, s.final] for s in files], "manifest": manifest})
+    write_json_atomic(fs, journal, {"run_id": run_id, "moves": [[s.staged, s.final] for s in files], "manifest": manifest})
     _finish_commit(fs, base, run_id, [(s.staged, s.final) for s in files], manifest, journal)
     return manifest
 
 
 def _finish_commit(fs, base: str, run_id: str, moves: List[Tuple[str, str]], manifest: Dict[str, Any], journal: str) -> None:
     _apply_moves(fs, moves)
-    _write_json(fs, posixpath.join(base, "_runs", f"{run_id}.json"), manifest)
+    write_json_atomic(fs, posixpath.join(base, "_runs", f"{run_id}.json"), manifest)
     fs.rm(journal)
     staging = posixpath.join(base, "_staging", run_id)
     if fs.exists(staging):
@@ -155,7 +137,7 @@ def _finish_commit(fs, base: str, run_id: str, moves: List[Tuple[str, str]], man
 
 def recover(root: str) -> List[str]:
     """Roll forward every commit that a killed run left half done; returns their run ids."""
-    fs, base = _fs(root)
+    fs, base = filesystem(root)
     runs = posixpath.join(base, "_runs")
     done = []
     if not fs.exists(runs):
@@ -171,30 +153,14 @@ def recover(root: str) -> List[str]:
 
 def committed_files(root: str, table: str) -> List[str]:
     """Committed Parquet files of ``table`` (never staged or hidden ones)."""
-    fs, base = _fs(root)
+    fs, base = filesystem(root)
     pattern = posixpath.join(base, table, "dt=*", "*.parquet")
     return sorted(p for p in fs.glob(pattern) if not posixpath.basename(p).startswith(("_", ".")))
 
 
-def existing_article_ids(root: str, except_job: Optional[str] = None) -> frozenset:
-    """article_ids already committed under ``ROOT/articles`` (empty for a new ROOT); with
-    ``except_job``, not those of that streaming job's own windows (files named
-    ``part-<window start>-<job id>-...``), which its expiring dedup state governs."""
-    fs, _ = _fs(root)
-    ids: set = set()
-    own = f"-{except_job}-" if except_job else None
-    for path in committed_files(root, "articles"):
-        if own and own in posixpath.basename(path):
-            continue
-        with fs.open(path, "rb") as fh:
-            column = pq.read_table(fh, columns=["article_id"]).column("article_id")
-        ids.update(column.to_pylist())
-    return frozenset(ids)
-
-
 def ensure_writable(root: str) -> None:
     """Create ROOT if needed and prove it is writable; raises OSError with the reason."""
-    fs, base = _fs(root)
+    fs, base = filesystem(root)
     runs = posixpath.join(base, "_runs")
     fs.makedirs(runs, exist_ok=True)
     probe = posixpath.join(runs, f".probe-{secrets.token_hex(4)}")
@@ -205,79 +171,12 @@ def ensure_writable(root: str) -> None:
 
 def load_manifest(root: str, run_id: str) -> Optional[Dict[str, Any]]:
     """The manifest of a committed run, or None."""
-    fs, base = _fs(root)
+    fs, base = filesystem(root)
     path = posixpath.join(base, "_runs", f"{run_id}.json")
     if not fs.exists(path):
         return None
     with fs.open(path, "r") as fh:
         return json.load(fh)
-
-
-class run_lock:
-    """Exclusive lock on ROOT for one run: ``ROOT/_locks/run.lock``; a second run waits for it.
-
-    Local disks: ``fcntl.flock`` on the file. The kernel drops the lock when its holder dies, even by
-    SIGKILL, so a killed run never blocks the next one. Other fsspec file systems (object stores
-    have no locks): best effort, a lock file created if absent (:class:`transforms.storage.compact.lock`),
-    taken over when its holder is a dead process on this host; two hosts starting runs within
-    the same second can both get it, so schedule runs on one ROOT from one place. ``on_wait`` is
-    called once with the holder's description when the lock is busy.
-    """
-
-    def __init__(self, root: str, *, poll_seconds: float = 1.0, on_wait=None):
-        self._fs, base = _fs(root)
-        self._root = root
-        self.path = posixpath.join(base, "_locks", "run.lock")
-        self._local = isinstance(self._fs, fsspec.implementations.local.LocalFileSystem)
-        self._poll = poll_seconds
-        self._on_wait = on_wait or (lambda holder: _LOGGER.warning("waiting for another run on this ROOT (%s)", holder))
-        self._fd: Optional[int] = None
-        self._remote = None
-
-    def _describe(self) -> str:
-        return json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                           "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-
-    def __enter__(self) -> "run_lock":
-        self._fs.makedirs(posixpath.dirname(self.path), exist_ok=True)
-        if self._local:
-            import fcntl
-
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self._on_wait(os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "unknown holder")
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, self._describe().encode(), 0)
-            self._fd = fd
-            return self
-        from transforms.storage.compact import CompactionBusy, lock
-
-        waited = False
-        while True:
-            remote = lock(self._root, "run")
-            try:
-                self._remote = remote.__enter__()
-                return self
-            except CompactionBusy as busy:
-                if not waited:
-                    self._on_wait(str(busy).replace("another compaction holds", "held:"))
-                    waited = True
-                time.sleep(self._poll)
-
-    def __exit__(self, *exc) -> None:
-        if self._fd is not None:
-            import fcntl
-
-            os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-        elif self._remote is not None:
-            self._remote.__exit__(*exc)
-            self._remote = None
 
 
 ORPHAN_AGE_SECONDS = 6 * 3600
@@ -301,7 +200,7 @@ def remove_orphans(root: str, *, older_than: float = ORPHAN_AGE_SECONDS, now: Op
     when their newest file is older than ``older_than`` seconds (a run still writing is younger;
     ``newsbeam compact``'s own staging is left to it). Call after :func:`recover`; returns the paths
     removed."""
-    fs, base = _fs(root)
+    fs, base = filesystem(root)
     now = time.time() if now is None else now
     removed: List[str] = []
     runs = posixpath.join(base, "_runs")

@@ -1,0 +1,151 @@
+"""What every ``newsbeam`` command shares: the usage error, argument types, logging flags and the
+checks that turn a bad command line into one line on stderr (exit code 2)."""
+from __future__ import annotations
+
+import argparse
+import os
+from typing import TYPE_CHECKING, List, Optional, Sequence
+
+from transforms.durations import parse_duration
+
+if TYPE_CHECKING:
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+__all__ = [
+    "UsageError", "positive_int", "duration", "add_logging_flags", "check_beam_args", "check_dataset_command",
+    "check_spacy_model", "expand_patterns", "prepare_output", "pipeline_options",
+]
+
+
+class UsageError(Exception):
+    """A problem with the command line or the environment, reported as one line (exit 2)."""
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+duration = parse_duration
+"""argparse type: a duration (``90``, ``90s``, ``15m``, ``1h30m``, ``2d``) in seconds."""
+
+
+def add_logging_flags(parser: argparse.ArgumentParser, quiet_help: str = "Only warnings and the summary.",
+                      verbose_help: str = "More logging.") -> None:
+    """``-v/--verbose`` (count) and ``-q/--quiet``, the same on every command (``main`` reads
+    them from ``argv`` before parsing, so logging is set up before Beam is imported)."""
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=verbose_help)
+    parser.add_argument("-q", "--quiet", action="store_true", help=quiet_help)
+
+
+def _beam_parser() -> argparse.ArgumentParser:
+    """A parser that knows every registered Beam option, to reject misspelled flags."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    seen = set()
+    stack = list(PipelineOptions.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        stack.extend(cls.__subclasses__())
+        try:
+            cls._add_argparse_args(parser)
+        except argparse.ArgumentError:
+            pass  # an option registered twice by two views
+    return parser
+
+
+def check_beam_args(beam_args: Sequence[str], command: str) -> None:
+    """The arguments left for Beam are all options some Beam ``PipelineOptions`` knows (a
+    misspelled flag would otherwise be ignored silently); else :class:`UsageError`."""
+    unknown = _beam_parser().parse_known_args(list(beam_args))[1]
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]!r} (see 'newsbeam {command} --help')")
+
+
+def check_dataset_command(root: str, extra_args: Sequence[str], out: Optional[str] = None) -> None:
+    """The checks of the commands that read a dataset (query, compact, report): no unknown
+    arguments, ``root`` is an existing folder (any fsspec URL), ``out``'s folder exists.
+    Raises :class:`UsageError` with one line."""
+    from transforms.storage.fs import filesystem
+
+    if extra_args:
+        raise UsageError(f"unrecognized arguments: {' '.join(extra_args)}")
+    try:
+        fs, path = filesystem(root)
+        exists = fs.isdir(path)
+    except (ImportError, ValueError, OSError) as exc:
+        raise UsageError(f"cannot read {root}: {exc}")
+    if not exists:
+        raise UsageError(f"no dataset at {root}: not a folder")
+    if out and not os.path.isdir(os.path.dirname(os.path.abspath(out))):
+        raise UsageError(f"cannot write {out}: its folder does not exist")
+
+
+def check_spacy_model(args: argparse.Namespace) -> None:
+    """Unless ``--skip-nlp``: the ``--spacy-model`` package (or the default) is installed, else
+    :class:`UsageError` with one line (nothing is downloaded at run time)."""
+    if getattr(args, "skip_nlp", True):  # no NLP flags on the command: nothing to check
+        return
+    import importlib.util
+
+    from transforms.nlp.model import resolve_model_name
+
+    model = resolve_model_name(args.spacy_model)
+    if importlib.util.find_spec(model) is None:
+        raise UsageError(f"spaCy model {model!r} is not installed (pip install it, or use --skip-nlp)")
+
+
+def expand_patterns(patterns: Sequence[str]) -> List[str]:
+    """Every input the patterns name, in order, each once (see
+    :func:`transforms.inputs.expand.expand_input`); a missing file or a bad feed list is a
+    :class:`UsageError`."""
+    from transforms.inputs.expand import expand_input
+
+    out: List[str] = []
+    for pattern in patterns:
+        try:
+            items = expand_input(pattern)
+        except FileNotFoundError as exc:
+            raise UsageError(str(exc))
+        except (ImportError, ValueError) as exc:
+            raise UsageError(f"cannot read {pattern}: {exc}")
+        out.extend(i for i in items if i not in out)
+    return out
+
+
+def prepare_output(output: Optional[str]) -> str:
+    """The dataset root of ``--output``, created and proven writable; :class:`UsageError` when it
+    is missing or cannot be written."""
+    from transforms.storage.sink import ensure_writable
+
+    if not output:
+        raise UsageError("--output ROOT is required")
+    root = output.rstrip("/") or output
+    try:
+        ensure_writable(root)
+    except (OSError, ImportError, ValueError) as exc:
+        raise UsageError(f"cannot write to {root}: {exc}")
+    return root
+
+
+def pipeline_options(beam_args: Sequence[str], runner: Optional[str], workers: int = 1) -> "PipelineOptions":
+    """Beam's options: ``beam_args``, ``--runner`` when given, and for the default in-process
+    runner with ``workers > 1`` its multi-processing mode."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    flags = list(beam_args)
+    if runner:
+        flags.append(f"--runner={runner}")
+    elif workers > 1:
+        flags += [f"--direct_num_workers={workers}", "--direct_running_mode=multi_processing"]
+    return PipelineOptions(flags)

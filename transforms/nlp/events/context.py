@@ -1,0 +1,176 @@
+"""What event extraction knows of the article beyond one sentence: its entities and dominant
+place (:class:`ArticleContext`), the discourse date that carries over from sentence to sentence,
+the entity an argument names (pronouns resolved) and where an event happened."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from transforms.nlp.events.syntax import PLACE_NOUNS, PRONOUNS_PERSON, PRONOUNS_PLURAL, noun_phrase
+from transforms.nlp.geo import SPECIFICITY, geocode
+from transforms.nlp.temporal import find_date_expressions
+
+__all__ = ["ArticleContext", "entity_for", "resolve_argument", "is_modifier_or_actor", "locate", "new_paragraph",
+           "event_date", "advance_date"]
+
+
+@dataclasses.dataclass
+class ArticleContext:
+    """What event extraction needs to know of the article beyond one sentence."""
+    article_id: str
+    published: Optional[_dt.date]
+    entities: Sequence[Dict[str, Any]] = ()
+    run_id: str = ""
+    dt: Optional[_dt.date] = None
+    # discourse state, updated sentence by sentence
+    reference_date: Optional[_dt.date] = None
+    reference_text: Optional[str] = None
+    last_plural_actor: Optional[Tuple[str, Optional[str], Optional[str]]] = None
+    dominant_place: Optional[Tuple[str, Any]] = None
+    text: Optional[str] = None  # the article text: paragraph breaks reset a vague reference date
+    lead_date: Optional[Tuple[_dt.date, str]] = None
+    last_end: Optional[int] = None
+    last_start: int = 0
+
+    def __post_init__(self) -> None:
+        self.entities = sorted(self.entities, key=lambda e: e["start_char"])
+        counts: Dict[str, int] = {}
+        for e in self.entities:
+            if e["label"] in ("GPE", "LOC", "FAC") and geocode(e["canonical"]) is not None:
+                counts[e["canonical"]] = counts.get(e["canonical"], 0) + 1
+        if counts:
+            name = max(counts, key=lambda k: (counts[k], -SPECIFICITY.get(geocode(k).kind, 0)))
+            self.dominant_place = (name, geocode(name))
+
+    def entities_in(self, start: int, end: int) -> List[Dict[str, Any]]:
+        return [e for e in self.entities if e["start_char"] < end and start < e["end_char"]]
+
+    def person_before(self, offset: int) -> Optional[Dict[str, Any]]:
+        best = None
+        for e in self.entities:
+            if e["end_char"] > offset:
+                break
+            if e["label"] == "PERSON":
+                best = e
+        return best
+
+
+def entity_for(tokens_range: Tuple[int, int], head, sent, offset: int, ctx: ArticleContext):
+    """The entity row naming an argument: one covering the head word, else an ORG/NORP/GPE
+    modifier of it ("ice officers" -> ICE, "US officials" -> United States)."""
+    doc = head.doc
+    hs, he = head.idx + offset, head.idx + len(head.text) + offset
+    s = doc[tokens_range[0]].idx + offset
+    e = doc[tokens_range[1] - 1].idx + len(doc[tokens_range[1] - 1].text) + offset
+    inside = ctx.entities_in(s, e)
+    for ent in inside:
+        if ent["start_char"] < he and hs < ent["end_char"] and ent["label"] not in ("DATE", "TIME", "CARDINAL",
+                                                                                     "ORDINAL", "QUANTITY"):
+            return ent
+    for ent in inside:
+        if ent["label"] in ("ORG", "NORP", "GPE") and ent["end_char"] <= hs:
+            return ent
+    return None
+
+
+def resolve_argument(token, sent, offset: int, ctx: ArticleContext):
+    """(surface, canonical, entity_id) of an argument token, pronouns resolved where possible."""
+    if token is None:
+        return None, None, None
+    start, end = noun_phrase(token)
+    doc = token.doc
+    text = doc[start:end].text
+    low = token.lower_
+    if token.pos_ == "PRON" or low in PRONOUNS_PERSON | PRONOUNS_PLURAL:
+        if low in PRONOUNS_PERSON:
+            ent = ctx.person_before(token.idx + offset)
+            if ent is not None:
+                return token.text, ent["canonical"], ent["entity_id"]
+        if low in PRONOUNS_PLURAL and ctx.last_plural_actor is not None:
+            _, canonical, entity_id = ctx.last_plural_actor
+            return token.text, canonical or ctx.last_plural_actor[0], entity_id
+        return token.text, None, None
+    ent = entity_for((start, end), token, sent, offset, ctx)
+    if ent is None:
+        return text, None, None
+    return text, ent["canonical"], ent["entity_id"]
+
+
+def is_modifier_or_actor(t) -> bool:
+    """A place entity (by its root token) that only modifies a noun ("Connecticut license plates",
+    "City Hall spokeswoman") or acts ("Russia threatened") does not say where an event happened."""
+    if t.dep_ in ("compound", "amod", "nmod", "poss"):
+        return t.head.ent_type_ not in ("GPE", "LOC", "FAC") and t.head.lemma_.lower() not in PLACE_NOUNS
+    return t.dep_ in ("nsubj", "nsubjpass", "dobj") or (t.dep_ == "conj" and t.head.dep_ == "nsubj")
+
+
+def locate(sent_start: int, sent_end: int, ctx: ArticleContext, modifier_starts=frozenset()):
+    """(name, GeoPoint or None, source) for the event's sentence, else the article's dominant place."""
+    places = [e for e in ctx.entities_in(sent_start, sent_end) if e["label"] in ("GPE", "LOC", "FAC")
+              and e["start_char"] not in modifier_starts]
+    coded = [(e, geocode(e["canonical"]) or geocode(e["text"])) for e in places]
+    coded = [(e, g) for e, g in coded if g is not None]
+    if coded:
+        e, g = max(coded, key=lambda eg: (SPECIFICITY.get(eg[1].kind, 0), -eg[0]["start_char"]))
+        return e["canonical"], g, "sentence"
+    if places:
+        return places[0]["canonical"], None, "sentence"
+    if ctx.dominant_place is not None:
+        name, g = ctx.dominant_place
+        return name, g, "article"
+    return None, None, None
+
+
+def new_paragraph(ctx: ArticleContext, start: int) -> None:
+    """At a paragraph break, a vague reference date ("earlier this week") stops applying; the
+    lead's date (the story's main day) takes over again."""
+    if ctx.text is None or ctx.last_end is None:
+        return
+    previous = ctx.text[ctx.last_start:start]  # the previous sentence, with the white space after it
+    if "\n\n" not in previous[len(previous.rstrip()):]:
+        return
+    if ctx.reference_text is not None and ctx.reference_date is None and ctx.lead_date is not None:
+        ctx.reference_date, ctx.reference_text = ctx.lead_date
+
+
+def event_date(token, sentence_dates, ctx: ArticleContext, future: bool):
+    """The date of the event at ``token``: the sentence's temporal expression nearest the trigger,
+    else the discourse reference date (the last expression of earlier sentences)."""
+    if sentence_dates:
+        sent_offset = token.sent.start_char if hasattr(token, "sent") else 0
+        pos = token.idx - sent_offset
+        nearest = min(sentence_dates, key=lambda d: abs((d.start + d.end) / 2 - pos))
+        if future and nearest.date is not None:
+            redo = find_date_expressions(nearest.text, ctx.published, future=True)
+            if redo:
+                return redo[0].date, nearest.text
+        return nearest.date, nearest.text
+    perfect = any(c.dep_ in ("aux", "auxpass") and c.lower_ in ("has", "have", "had") for c in token.children)
+    if ctx.reference_text is not None and not perfect and (token.pos_ == "NOUN" or _is_past(token)):
+        return ctx.reference_date, ctx.reference_text
+    return None, None
+
+
+def _is_past(token) -> bool:
+    """Is the clause of ``token`` in the past ("tried to arrest", "did not identify ... before
+    attacking")? Walks up to the governing finite verb."""
+    for _ in range(5):
+        if token.tag_ in ("VBD", "VBN") or any(c.dep_ in ("aux", "auxpass") and c.lower_ in (
+                "did", "had", "was", "were", "has", "have") for c in token.children):
+            return True
+        if token.dep_ not in ("xcomp", "pcomp", "prep", "conj", "advcl") or token.head.i == token.i:
+            return False
+        token = token.head
+    return False
+
+
+def advance_date(text: str, ctx: ArticleContext, found=None) -> None:
+    found = find_date_expressions(text, ctx.published) if found is None else found
+    if found:
+        last = found[-1]
+        ctx.reference_date, ctx.reference_text = last.date, last.text
+        if ctx.lead_date is None:
+            first = next((d for d in found if d.date is not None), None)
+            if first is not None:
+                ctx.lead_date = (first.date, first.text)

@@ -1,0 +1,123 @@
+"""Event extraction in PLOVER: who did what to whom, where and when.
+
+The approach is PETRARCH's, on a modern parser: a trigger lexicon (lemma + part of speech, with
+conditions on the trigger's objects and particles; :mod:`transforms.nlp.events.lexicon`) proposes
+an event type and mode; the dependency parse gives actor and recipient, and negation, modality and
+embedding give the negated / hypothetical / future flags (:mod:`~transforms.nlp.events.syntax`);
+the sentence's (or the discourse's) temporal expression gives the date, resolved against the
+publication date, and places come from the entities in the sentence, geocoded offline
+(:mod:`~transforms.nlp.events.context`). Pure functions over spaCy ``Span`` objects: no Beam here.
+
+Reported speech ("said", "told") is never a trigger by itself: only what is reported is coded.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Dict, Iterable, List, Tuple
+
+from transforms.nlp.events.context import (ArticleContext, advance_date, event_date, is_modifier_or_actor, locate,
+                                           new_paragraph, resolve_argument)
+from transforms.nlp.events.lexicon import QUAD_CLASS, Rule
+from transforms.nlp.events.syntax import COLLECTIVE_NOUNS, arguments, flags, match_rule, mode_of
+from transforms.nlp.temporal import find_date_expressions
+
+__all__ = ["extract_events", "event_id", "confidence"]
+
+
+def event_id(article_id: str, start: int, event_type: str) -> str:
+    return hashlib.sha256(f"{article_id}|{start}|{event_type}".encode()).hexdigest()[:24]
+
+
+def confidence(rule: Rule, pos: str, actor, recipient, actor_id, recipient_id, flagged: bool) -> float:
+    score = 0.45 * rule.weight + (0.15 if pos == "V" else 0.05)
+    score += 0.15 if actor else 0.0
+    score += 0.15 if recipient else 0.0
+    score += 0.05 if actor_id else 0.0
+    score += 0.05 if recipient_id else 0.0
+    if flagged:
+        score *= 0.6
+    return round(max(0.05, min(1.0, score)), 3)
+
+
+def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) -> List[Dict[str, Any]]:
+    """Events of one article.
+
+    ``sentences`` are ``(span, offset)`` pairs in article order, where ``span`` is a parsed spaCy
+    sentence (a ``Span`` or a ``Doc``) and ``offset`` maps its character offsets to the article's
+    (``article_offset = span_offset + offset``). Sentences that were not parsed because they hold
+    no trigger word may be left out; pass them with ``span=None`` and a ``text`` via a tuple
+    ``(text, offset)`` so that the discourse date still advances (see :func:`advance_date`).
+    Returns rows of the ``events`` table.
+    """
+    events: List[Dict[str, Any]] = []
+    seen = set()
+    doc_ents: Dict[int, Tuple[Any, List[Any]]] = {}
+    for sent, offset in sentences:
+        start = offset if isinstance(sent, str) else (sent[0].idx + offset if len(sent) else offset)
+        new_paragraph(ctx, start)
+        if isinstance(sent, str):
+            advance_date(sent, ctx)
+            ctx.last_start, ctx.last_end = start, start + len(sent)
+            continue
+        sent_start = sent[0].idx + offset if len(sent) else offset
+        sent_end = sent[-1].idx + len(sent[-1].text) + offset if len(sent) else offset
+        sent_text = sent.text
+        sentence_dates = find_date_expressions(sent_text, ctx.published)
+        # Places used as modifiers ("Connecticut license plates", "US officials") do not say where.
+        # Places that act ("Russia threatened") are actors, not where the event happened.
+        doc = sent.doc
+        if id(doc) not in doc_ents:  # Span.ents scans the whole doc; one scan per doc
+            doc_ents.clear()
+            doc_ents[id(doc)] = (doc, list(doc.ents))
+        ents = [e for e in doc_ents[id(doc)][1] if e.start >= sent.start and e.end <= sent.end]
+        modifiers = frozenset(ent.start_char + offset for ent in ents if is_modifier_or_actor(ent.root))
+        for token in sent:
+            rule = match_rule(token)
+            if rule is None:
+                continue
+            negated, hypothetical, future = flags(token)
+            actor_tok, recipient_tok = arguments(token, rule)
+            actor, actor_canonical, actor_id = resolve_argument(actor_tok, sent, offset, ctx)
+            recipient, recipient_canonical, recipient_id = resolve_argument(recipient_tok, sent, offset, ctx)
+            key = (sent_start, rule.event, mode_of(rule, token), recipient_canonical or recipient)
+            if key in seen:
+                continue
+            seen.add(key)
+            if actor_tok is not None and actor_tok.pos_ != "PRON" and (
+                    actor_tok.tag_ in ("NNS", "NNPS") or actor_tok.lemma_.lower() in COLLECTIVE_NOUNS):
+                ctx.last_plural_actor = (actor, actor_canonical, actor_id)
+            trig_start = token.idx + offset
+            date_value, date_text = event_date(token, sentence_dates, ctx, future)
+            place, point, place_source = locate(sent_start, sent_end, ctx, modifiers)
+            events.append({
+                "event_id": event_id(ctx.article_id, trig_start, rule.event),
+                "article_id": ctx.article_id,
+                "event_type": rule.event,
+                "mode": mode_of(rule, token),
+                "quad_class": QUAD_CLASS[rule.event],
+                "trigger": token.text,
+                "trigger_start": trig_start,
+                "trigger_end": trig_start + len(token.text),
+                "actor": actor, "actor_canonical": actor_canonical, "actor_entity_id": actor_id,
+                "recipient": recipient, "recipient_canonical": recipient_canonical, "recipient_entity_id": recipient_id,
+                "location": place,
+                "country_code": point.country_code if point else None,
+                "latitude": point.latitude if point else None,
+                "longitude": point.longitude if point else None,
+                "location_source": place_source,
+                "event_date": date_value,
+                "date_text": date_text,
+                "sentence": sent_text,
+                "sentence_start": sent_start,
+                "sentence_end": sent_end,
+                "negated": negated,
+                "hypothetical": hypothetical,
+                "future": future,
+                "confidence": confidence(rule, rule.pos, actor, recipient, actor_id, recipient_id,
+                                          negated or hypothetical or future),
+                "run_id": ctx.run_id,
+                "dt": ctx.dt,
+            })
+        advance_date(sent_text, ctx, sentence_dates)
+        ctx.last_start, ctx.last_end = sent_start, sent_end
+    return events

@@ -1,0 +1,335 @@
+"""Syntax of one trigger in a dependency parse: which lexicon rule it matches, its PLOVER mode, its
+actor and recipient tokens, and whether it is negated, hypothetical or future. Pure functions over
+spaCy tokens."""
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+from transforms.nlp.events.lexicon import Rule, rules_for
+
+__all__ = ["flags", "noun_phrase", "subject_of", "children_with", "arguments", "match_rule", "mode_of",
+           "PRONOUNS_PLURAL", "PRONOUNS_PERSON", "PLACE_NOUNS", "COLLECTIVE_NOUNS"]
+
+_NEGATIONS = {"not", "n't", "never", "no"}
+_MODALS = {"could", "would", "might", "may", "should", "must", "can", "ca"}
+_FUTURE_AUX = {"will", "shall", "'ll", "wo"}
+_HYPOTHETICAL_HEADS = {"threaten", "plan", "want", "intend", "seek", "aim", "hope", "prepare", "consider", "propose",
+                       "vow", "promise", "pledge", "warn", "urge", "demand", "call", "ask", "refuse", "fail", "decline",
+                       "attempt", "expect", "wish", "need", "order", "push", "press", "plot", "scheme", "conspire"}
+_NEGATING_HEADS = {"refuse", "fail", "decline", "deny"}
+_FUTURE_HEADS = {"plan", "schedule", "set", "expect", "intend", "prepare"}
+_ARG_PREPS = {"at", "on", "upon", "against", "into", "with", "to", "of"}
+_RECIPIENT_PREPS = {
+    **{t: {"at", "on", "upon", "against", "into"} for t in ("ASSAULT", "COERCE", "SANCTION", "THREATEN", "ACCUSE", "REJECT")},
+    **{t: {"with"} for t in ("CONSULT", "COOPERATE", "AGREE")},
+    "REQUEST": {"on", "upon", "to"}, "AID": {"to"}, "SUPPORT": {"for"}, "RETREAT": {"from"}, "CONCEDE": {"to"},
+}
+PRONOUNS_PLURAL = {"they", "them", "we", "us"}
+PRONOUNS_PERSON = {"he", "him", "she", "her"}
+PLACE_NOUNS = {"neighborhood", "neighbourhood", "district", "area", "city", "town", "region", "province", "state",
+                "village", "suburb", "borough", "county", "capital", "quarter", "camp", "border", "coast", "island",
+                # landscape words a place names ("Iraq's Anbar desert", "the Kandahar countryside")
+                "desert", "countryside", "outskirts", "mountain", "mountains", "valley", "highlands", "hills", "forest",
+                "jungle", "delta", "peninsula", "enclave", "territory", "governorate", "municipality", "prefecture",
+                "oblast", "frontier", "port", "harbor", "harbour", "waters", "zone"}
+COLLECTIVE_NOUNS = {"police", "government", "army", "military", "administration", "authority", "force", "regime",
+               "council", "parliament", "committee", "court", "ministry", "agency", "navy", "coalition"}
+
+
+def _has_neg(token) -> bool:
+    return any(c.dep_ == "neg" or c.lower_ in _NEGATIONS and c.dep_ in ("advmod", "neg", "det") for c in token.children)
+
+
+def _aux(token) -> List[str]:
+    return [c.lower_ for c in token.children if c.dep_ in ("aux", "auxpass")]
+
+
+def flags(trigger) -> Tuple[bool, bool, bool]:
+    """(negated, hypothetical, future) from the trigger's own auxiliaries and the chain of
+    heads it is embedded under (xcomp/ccomp/advcl), up to the sentence root."""
+    negated = _has_neg(trigger)
+    aux = _aux(trigger)
+    hypothetical = any(a in _MODALS for a in aux)
+    future = any(a in _FUTURE_AUX for a in aux) or ("going" in aux and "to" in aux)
+    if any(c.dep_ == "mark" and c.lower_ in ("if", "unless", "whether") for c in trigger.children):
+        hypothetical = True
+    token = trigger
+    steps = 0
+    while token.dep_ in ("xcomp", "ccomp", "advcl", "conj", "pcomp", "acl", "relcl", "dobj", "pobj", "prep") \
+            and token.head.i != token.i and steps < 6:
+        child, token = token, token.head
+        steps += 1
+        lemma = token.lemma_.lower()
+        if child.dep_ in ("xcomp",) and lemma in _HYPOTHETICAL_HEADS:
+            hypothetical = True
+            negated = negated or lemma in _NEGATING_HEADS
+        if child.dep_ == "xcomp" and lemma in _FUTURE_HEADS:
+            future = True
+        if child.dep_ in ("xcomp", "advcl") and child.i > token.i and any(
+                c.dep_ == "aux" and c.lower_ == "to" for c in child.children) and token.lemma_ == "be":
+            hypothetical = True  # "we are here to arrest you": purpose, not an event
+        if child.dep_ in ("xcomp", "conj"):
+            negated = negated or (_has_neg(token) and child.dep_ == "xcomp")
+            token_aux = _aux(token)
+            hypothetical = hypothetical or any(a in _MODALS for a in token_aux)
+            future = future or any(a in _FUTURE_AUX for a in token_aux)
+        if child.dep_ in ("dobj", "nsubjpass", "nsubj") and child.pos_ in ("NOUN", "PROPN"):
+            # an event noun inherits its verb's modality: "Ice could order the deportation"
+            negated = negated or _has_neg(token)
+            token_aux = _aux(token)
+            hypothetical = hypothetical or any(a in _MODALS for a in token_aux)
+            future = future or any(a in _FUTURE_AUX for a in token_aux)
+        if child.dep_ in ("conj",):
+            continue
+        if child.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in ("after", "before", "when", "once",
+                                                                          "until", "if", "unless")
+                                         for c in child.children):
+            token_aux = _aux(token)
+            hypothetical = hypothetical or any(a in _MODALS for a in token_aux)
+            future = future or any(a in _FUTURE_AUX for a in token_aux)
+        if child.dep_ in ("ccomp", "advcl", "relcl", "acl", "pobj", "prep", "pcomp", "dobj"):
+            break
+    return negated, hypothetical, future
+
+
+def noun_phrase(token) -> Tuple[int, int]:
+    """Token range [start, end) of the noun phrase headed by ``token``: its left modifiers, and a
+    right ``of``-phrase ("two of his officers")."""
+    left = token.i
+    for c in token.lefts:
+        if c.dep_ in ("det", "amod", "compound", "poss", "nummod", "nmod", "quantmod", "case", "advmod", "predet"):
+            left = min(left, c.left_edge.i)
+    right = token.i + 1
+    for c in token.rights:
+        if c.dep_ == "case" and token.dep_ != "poss":  # a possessor is "Diaz", not "Diaz's"
+            right = max(right, c.i + 1)
+        elif c.dep_ == "prep" and c.lower_ == "of" and token.pos_ in ("NUM", "PRON", "NOUN") and \
+                token.lower_ in ("two", "three", "four", "five", "some", "many", "several", "one", "dozens", "hundreds",
+                                 "thousands", "most", "all", "none", "members", "group", "number"):
+            right = max(right, c.right_edge.i + 1)
+        elif c.dep_ in ("compound", "flat") or (c.dep_ == "punct" and c.text == "-" and c.i + 1 < len(c.doc)
+                                                 and c.doc[c.i + 1].head == token):
+            right = max(right, c.i + 1)
+    return left, right
+
+
+def subject_of(verb, depth: int = 0):
+    """The subject of ``verb``, inherited through xcomp/conj/advcl/pcomp chains ("tried to deport",
+    "before attacking")."""
+    for c in verb.children:
+        if c.dep_ in ("nsubj", "csubj"):
+            return c
+    if depth < 4 and verb.dep_ in ("xcomp", "conj", "pcomp", "advcl") and verb.head.i != verb.i:
+        head = verb.head
+        if head.dep_ == "prep" and head.head.i != head.i:
+            head = head.head
+        return subject_of(head, depth + 1)
+    return None
+
+
+def children_with(token, *deps):
+    return [c for c in token.children if c.dep_ in deps]
+
+
+def arguments(trigger, rule: Rule):
+    """(actor token, recipient token) from the dependency tree."""
+    actor = recipient = None
+    if rule.pos == "V":
+        passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in trigger.children)
+        if passive:
+            subj = children_with(trigger, "nsubjpass")
+            recipient = subj[0] if subj else None
+            for agent in children_with(trigger, "agent"):
+                pobj = children_with(agent, "pobj")
+                actor = pobj[0] if pobj else None
+            if recipient is None and trigger.dep_ in ("acl", "relcl") and trigger.head.i != trigger.i:
+                recipient = trigger.head
+        else:
+            actor = subject_of(trigger)
+            objs = children_with(trigger, "dobj", "dative", "obj")
+            recipient = objs[0] if objs else None
+            if (actor is not None and recipient is None and trigger.tag_ == "VBN"
+                    and trigger.dep_ in ("conj", "advcl", "acl", "xcomp")
+                    and not any(c.dep_ in ("nsubj", "aux") for c in trigger.children)):
+                # A reduced passive: "the leader is dead, killed in a raid" - the inherited subject
+                # is the one killed, not the killer.
+                actor, recipient = None, actor
+            if rule.event in ("PROTEST", "MOBILIZE"):
+                recipient = next((p for prep in children_with(trigger, "prep") if prep.lower_ == "against"
+                                  for p in children_with(prep, "pobj")), None)
+            elif recipient is None:
+                allowed = _RECIPIENT_PREPS.get(rule.event, _ARG_PREPS)
+                for prep in children_with(trigger, "prep"):
+                    if prep.lower_ in allowed:
+                        pobj = children_with(prep, "pobj")
+                        if pobj:
+                            recipient = pobj[0]
+                            break
+        if rule.event in ("ASSAULT",) and recipient is not None and recipient.lemma_.lower() in (
+                "shot", "round", "bullet", "shell", "missile", "rocket", "gas"):
+            recipient = None
+            for prep in children_with(trigger, "prep"):
+                pobj = children_with(prep, "pobj")
+                if pobj and prep.lower_ in ("at", "on", "into", "through"):
+                    recipient = pobj[0]
+    else:
+        for c in trigger.children:
+            if c.dep_ == "poss":
+                actor = c
+            elif c.dep_ in ("amod", "compound") and c.ent_type_ in ("NORP", "GPE", "ORG"):
+                actor = actor or c
+            elif c.dep_ == "prep":
+                pobj = children_with(c, "pobj")
+                if not pobj:
+                    continue
+                if c.lower_ == "by":
+                    actor = pobj[0]
+                elif c.lower_ in ("on", "against", "of", "at"):
+                    recipient = recipient or pobj[0]
+        if actor is not None and recipient is None and rule.event in ("COERCE", "ASSAULT") and actor.dep_ == "poss":
+            recipient, actor = actor, None  # "Diaz's arrest": the possessor is arrested
+        verb = trigger.head if trigger.head.i != trigger.i else None
+        if verb is not None and verb.pos_ in ("VERB", "AUX"):
+            if trigger.dep_ in ("dobj", "obj") and actor is None and verb.lemma_.lower() not in _REPORTING_VERBS:
+                actor = subject_of(verb)  # "the US imposed sanctions": light verb + event noun
+            elif trigger.dep_ == "nsubj" and recipient is None and verb.lemma_.lower() not in _LIGHT_VERBS:
+                objs = children_with(verb, "dobj", "obj")
+                recipient = objs[0] if objs else None  # "an airstrike hit a hospital"
+            elif trigger.dep_ == "nsubjpass" and actor is None:
+                for agent in children_with(verb, "agent"):
+                    pobj = children_with(agent, "pobj")
+                    actor = pobj[0] if pobj else None
+    recipient = _resolve_relative(recipient, trigger)
+    actor = _resolve_relative(actor, trigger)
+    if actor is not None and actor.lemma_.lower() in _INSTRUMENTS:
+        owner = children_with(actor, "poss")  # "an officer's weapon went off and shot ...": the officer
+        if owner:
+            actor = owner[0]
+    if recipient is not None and (recipient.ent_type_ in ("TIME", "DATE") or recipient.lemma_.lower() in _TIME_WORDS):
+        recipient = None
+    if recipient is not None and actor is not None and recipient.i == actor.i:
+        recipient = None
+    return actor, recipient
+
+
+_WEAPON_WORDS = {"gun", "rifle", "pistol", "bomb", "missile", "rocket", "drone", "artillery", "shell", "grenade",
+                 "explosive", "airstrike", "tank", "knife", "machete", "weapon", "troop", "force", "army", "military"}
+_ACCIDENT_PRONE = {"kill", "explode", "explosion", "blast", "detonate", "injure", "wound", "killing"}
+_ACCIDENT_WORDS = {"accident", "accidental", "accidentally", "crash", "collision", "flood", "earthquake", "storm",
+                   "landslide", "avalanche", "derailment", "overdose", "disease", "illness", "cancer", "heatwave"}
+
+
+def _accidental(token) -> bool:
+    """Deaths and blasts in accidents and disasters are not assaults."""
+    return any(t.lemma_.lower() in _ACCIDENT_WORDS for t in token.sent)
+
+
+_INSTRUMENTS = {"gun", "rifle", "pistol", "weapon", "firearm", "revolver", "handgun", "bomb", "knife", "machete",
+                "grenade", "taser"}
+"""Things that cannot act: as the subject of an assault, their possessor is the actor."""
+_REPORTING_VERBS = {"announce", "report", "confirm", "deny", "condemn", "denounce", "welcome", "praise", "hail",
+                    "celebrate", "mourn", "investigate", "probe", "witness", "see", "watch", "hear", "describe",
+                    "claim", "acknowledge", "discuss", "criticize", "criticise", "blame", "recall", "mark",
+                    "commemorate", "film", "record", "document", "detail", "publicize", "reveal", "disclose"}
+"""Verbs whose subject speaks about or witnesses an event noun they govern, not its actor: "Trump announced
+the killing of ..." does not make Trump the killer."""
+_LIGHT_VERBS = {"take", "have", "be", "occur", "happen", "become", "remain", "continue", "come", "begin", "start",
+                "end", "last", "follow", "seem", "appear"}
+_TIME_WORDS = {"a.m.", "p.m.", "am", "pm", "time", "hour", "minute", "morning", "afternoon", "evening", "night",
+               "day", "week", "month", "year", "o'clock", "noon", "midnight"}
+
+
+def _resolve_relative(token, trigger):
+    """A relative pronoun argument ("who", "that") stands for the noun its clause modifies;
+    an apposition ("a Mexican citizen") for the name it follows."""
+    if token is None or token.lower_ not in ("who", "whom", "that", "which"):
+        return token
+    clause = trigger
+    for _ in range(8):  # bounded: a parse is a tree, but never trust a loop over one
+        if clause.dep_ in ("relcl", "acl") or clause.head.i == clause.i:
+            break
+        clause = clause.head
+    if clause.dep_ not in ("relcl", "acl"):
+        return token
+    noun = clause.head
+    if noun.dep_ == "appos" and noun.head.i != noun.i:
+        noun = noun.head
+    return noun
+
+
+def match_rule(token) -> Optional[Rule]:
+    lemma = token.lemma_.lower()
+    pos = "V" if token.pos_ in ("VERB", "AUX") else "N" if token.pos_ in ("NOUN", "PROPN") else None
+    if pos is None:
+        return None
+    if token.dep_ in ("compound", "amod", "acomp"):
+        return None  # "the shooting victim", "life threatening": a modifier, not an event mention
+    if pos == "V" and any(c.dep_ == "det" for c in token.children):
+        return None  # "the accused": a verb form used as a noun
+    if pos == "N" and lemma == "march" and token.text[0].isupper():
+        return None
+    objects = {c.lemma_.lower() for c in token.children if c.dep_ in ("dobj", "obj", "nsubjpass", "attr")}
+    mods = {c.lemma_.lower() for c in token.children if c.dep_ in ("compound", "amod", "nmod")}
+    head = token.head if token.head.i != token.i else None
+    if head is not None and head.dep_ == "prep" and head.head.i != head.i:
+        head = head.head  # "went on strike": the verb governs through the preposition
+    head_lemma = head.lemma_.lower() if head is not None else ""
+    preps = {c.lower_ for c in token.children if c.dep_ in ("prep", "agent", "dative")}
+    particles = {c.lower_ for c in token.children if c.dep_ == "prt"}
+    for rule in rules_for(lemma):
+        if rule.pos != pos:
+            continue
+        if rule.objects:
+            pool = objects | mods if pos == "V" else mods | {head_lemma}
+            if pos == "V":
+                pool |= {c.lemma_.lower() for o in token.children if o.dep_ in ("dobj", "nsubjpass")
+                         for c in o.children if c.dep_ in ("compound", "amod")}
+            if not (pool & set(rule.objects)):
+                continue
+        if rule.not_objects:
+            deep = {t.lemma_.lower() for c in token.children if c.dep_ in ("dobj", "obj", "nsubjpass", "attr")
+                    for t in c.subtree}
+            if deep & set(rule.not_objects):
+                continue
+        if rule.not_subjects and {c.lemma_.lower() for c in token.children if c.dep_ == "nsubj"} & set(rule.not_subjects):
+            continue
+        if rule.preps:
+            # the preposition must follow the verb and not introduce a date ("On Friday, X called ...")
+            good = {c.lower_ for c in token.children if c.dep_ in ("prep", "agent", "dative") and c.i > token.i
+                    and not any(g.ent_type_ in ("DATE", "TIME") for g in c.children)}
+            if not (good & set(rule.preps)):
+                continue
+        if rule.needs_xcomp and not any(
+                c.dep_ == "xcomp" or (c.dep_ == "ccomp" and any(a.lower_ in _MODALS | _FUTURE_AUX | {"would"}
+                                                                for a in c.children if a.dep_ == "aux"))
+                for c in token.children):
+            continue
+        if rule.event == "ASSAULT" and rule.lemma in _ACCIDENT_PRONE and _accidental(token):
+            continue
+        if rule.particle and rule.particle not in particles:
+            continue
+        return rule
+    return None
+
+
+def mode_of(rule: Rule, trigger) -> Optional[str]:
+    mods = {c.lemma_.lower() for c in trigger.children if c.dep_ in ("compound", "amod", "nmod")}
+    for word, mode in rule.modifier_modes:
+        if word in mods:
+            return mode
+    if rule.event == "ASSAULT" and rule.mode is None:
+        sentence = trigger.sent
+        words = {t.lemma_.lower() for t in sentence}
+        if "suicide" in words and words & {"bomber", "bombing", "attack", "attacker", "vest"}:
+            return "suicide-attack"
+        if words & {"gun", "rifle", "pistol", "gunman", "gunmen", "bullet", "shoot", "gunfire"}:
+            return "firearms"
+        if words & {"bomb", "explosive", "ied", "grenade"}:
+            return "explosives"
+        if words & {"knife", "machete", "stab"}:
+            return "primitive"
+        if rule.lemma in ("attack", "assault") and rule.pos == "V" and not words & _WEAPON_WORDS:
+            objs = [c for c in trigger.children if c.dep_ in ("dobj", "nsubjpass")]
+            if objs and (objs[0].ent_type_ == "PERSON" or objs[0].pos_ == "PRON"):
+                return "beat"  # one person attacking another, no weapon named
+    return rule.mode
