@@ -85,8 +85,8 @@ KAIROS_TO_PLOVER: Dict[str, Optional[Tuple[str, Optional[str]]]] = {
     # Coercion by the state.
     "Justice.ArrestJailDetain": ("COERCE", "arrest"),
     # Meetings are CONSULT; "Contact.Meet" is the older KAIROS spelling.
-    "Contact.Contact.Meet": ("CONSULT", "meet"),
-    "Contact.Meet": ("CONSULT", "meet"),
+    "Contact.Contact.Meet": ("CONSULT", None),  # PLOVER has no "meet" mode of CONSULT
+    "Contact.Meet": ("CONSULT", None),
     # Threats and demands, whatever the channel (Broadcast / Meet / Unspecified subtypes).
     "Contact.ThreatenCoerce": ("THREATEN", None),
     "Contact.RequestCommand": ("REQUEST", None),

@@ -7,18 +7,90 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import logging
 from typing import Any, Dict, List, Optional
 
 import apache_beam as beam
 
 from transforms.fetch.client import FetchSettings
-from transforms.inputs.read import ReadArticles
+from transforms.fetch.feeds import FetchFeeds
+from transforms.fetch.pages import FetchArticlePages
+from transforms.inputs.feedlists import is_feed_list
+from transforms.inputs.read import ERRORS_TAG, ExpandInputs, ReadFiles
+from transforms.inputs.readers import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LINE_BYTES
+from transforms.normalise.stage import Normalise
+from transforms.normalise.urls import is_url
 from transforms.records import RecordError, error_row
 from transforms.storage.dedup import DUPLICATES_TAG, Deduplicate
 from transforms.storage.manifest import RECORD_STAGES, make_manifest
 from transforms.storage.write import CommitRun, Counted, WriteTable
 
-__all__ = ["build_batch"]
+_LOGGER = logging.getLogger(__name__)
+
+__all__ = ["build_batch", "ReadArticles"]
+
+
+def _fetches(patterns: List[str]) -> bool:
+    return any(is_url(p) or is_feed_list(p) for p in patterns)
+
+
+class ReadArticles(beam.PTransform):
+    """Input patterns (paths, directories, globs, fsspec URLs, http(s) feed URLs, feed lists) to
+    ``articles`` rows.
+
+    Returns a tuple-like result with ``articles`` (dict rows), ``errors`` (:class:`RecordError`)
+    and ``files`` (one element per input file or feed URL, for counting). Every record read ends up
+    in exactly one of ``articles`` and ``errors``; ``errors`` also holds the ``fetch`` rows (a feed
+    that could not be fetched, an article page that could not be fetched), which are not records.
+
+    Fetching (see :mod:`transforms.fetch`): ``root`` is the dataset root whose ``_state`` keeps
+    the conditional-GET validators (None: no conditional GET), ``fetch`` the HTTP settings
+    (default: :class:`FetchSettings` with ``max_decompressed_bytes = max_file_bytes``) and
+    ``fetch_articles`` whether to follow entry links. Nothing is read from the pipeline options:
+    the command line's flags arrive here as these arguments.
+    """
+
+    def __init__(self, patterns: List[str], *, run_id: str, ingested_at: _dt.datetime,
+                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+                 root: Optional[str] = None, fetch: Optional[FetchSettings] = None,
+                 fetch_articles: bool = False) -> None:
+        super().__init__()
+        self._patterns = list(patterns)
+        self._run_id = run_id
+        self._ingested_at = ingested_at
+        self._max_file_bytes = max_file_bytes
+        self._max_line_bytes = max_line_bytes
+        self._root = root
+        self._fetch = fetch or FetchSettings(max_decompressed_bytes=max_file_bytes)
+        self._fetch_articles = fetch_articles
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> Dict[str, beam.PCollection]:
+        fetch, fetch_articles, root = self._fetch, self._fetch_articles, self._root
+        files = pbegin | "ExpandInputs" >> ExpandInputs(self._patterns)
+        local = files
+        fetched = None
+        if _fetches(self._patterns):
+            if not root:
+                _LOGGER.warning("no dataset root known: conditional GET validators are not kept")
+            local = files | "LocalFiles" >> beam.Filter(lambda p: not is_url(p))
+            fetched = (files
+                       | "FeedUrls" >> beam.Filter(is_url)
+                       | "FetchFeeds" >> FetchFeeds(fetch, state_root=root, run_id=self._run_id))
+        read = local | "ReadFiles" >> ReadFiles(max_file_bytes=self._max_file_bytes, max_line_bytes=self._max_line_bytes)
+        raw, errors = read.raw, [read[ERRORS_TAG]]
+        if fetched is not None:
+            raw = (raw, fetched.raw) | "FlattenRaw" >> beam.Flatten()
+            errors.append(fetched[ERRORS_TAG])
+        if fetch_articles:
+            pages = raw | "FetchArticles" >> FetchArticlePages(fetch, root=root, run_id=self._run_id)
+            raw = pages["raw"]
+            errors.append(pages["errors"])
+        # One file can hold thousands of records (a JSONL dump, a big feed): spread them before the
+        # per-record work, so normalising (and what is fused after it) runs on every worker.
+        raw = raw | "SpreadRecords" >> beam.Reshuffle()
+        normalised = raw | "Normalise" >> Normalise(run_id=self._run_id, ingested_at=self._ingested_at)
+        errors = tuple(errors) + (normalised[ERRORS_TAG],) | "FlattenRecordErrors" >> beam.Flatten()
+        return {"articles": normalised.articles, "errors": errors, "files": files}
 
 
 def _is_record(element: Any) -> int:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from typing import TYPE_CHECKING, List, Optional, Sequence
-
-from transforms.durations import parse_duration
 
 if TYPE_CHECKING:
     from apache_beam.options.pipeline_options import PipelineOptions
@@ -32,8 +31,24 @@ def positive_int(text: str) -> int:
     return value
 
 
-duration = parse_duration
-"""argparse type: a duration (``90``, ``90s``, ``15m``, ``1h30m``, ``2d``) in seconds."""
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)?")
+
+
+def duration(text: str) -> float:
+    """argparse type: the seconds of a duration on the command line (``90``, ``90s``, ``15m``,
+    ``1h30m``, ``2d``, ``0.2s``; a bare number is seconds); raises argparse.ArgumentTypeError."""
+    value = str(text).strip().lower().replace(" ", "")
+    pos, total = 0, 0.0
+    while pos < len(value):
+        m = _PART.match(value, pos)
+        if not m or (m.group(2) is None and m.end() != len(value)):
+            raise argparse.ArgumentTypeError(f"expected a duration such as 90s, 15m or 1h, got {text!r}")
+        total += float(m.group(1)) * _UNITS[m.group(2) or "s"]
+        pos = m.end()
+    if not value:
+        raise argparse.ArgumentTypeError("expected a duration such as 90s, 15m or 1h, got ''")
+    return total
 
 
 def add_logging_flags(parser: argparse.ArgumentParser, quiet_help: str = "Only warnings and the summary.",

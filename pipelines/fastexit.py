@@ -12,6 +12,8 @@ import logging
 import os
 import sys
 
+__all__ = ["exit_now"]
+
 
 def exit_now(code: object = 0) -> None:
     """Flush the standard streams and the log handlers, then end the process with ``code``

@@ -84,7 +84,7 @@ def test_type_maps(ev):
     assert ev.kairos_to_plover("Conflict.Attack.DetonateExplode") == ("ASSAULT", "explosives")
     assert ev.kairos_to_plover("Conflict.Attack.Unspecified") == ("ASSAULT", None)
     assert ev.kairos_to_plover("Justice.ArrestJailDetain.Unspecified") == ("COERCE", "arrest")
-    assert ev.kairos_to_plover("Contact.Contact.Meet") == ("CONSULT", "meet")
+    assert ev.kairos_to_plover("Contact.Contact.Meet") == ("CONSULT", None)
     assert ev.kairos_to_plover("Contact.ThreatenCoerce.Broadcast")[0] == "THREATEN"
     assert ev.kairos_to_plover("Movement.Transportation.Evacuation") is None
     assert ev.kairos_to_plover("Contact.Contact.Broadcast") is None

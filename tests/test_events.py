@@ -48,7 +48,7 @@ def one(nlp, text, event_type, published=FRI):
     ("The president condemned the bombing.", "ACCUSE", "disapprove", "The president", "the bombing"),
     ("China rejected the proposal.", "REJECT", None, "China", "the proposal"),
     ("Israel and Hamas agreed to a ceasefire.", "AGREE", None, "Israel", None),
-    ("The minister met his Chinese counterpart in Beijing.", "CONSULT", "meet", "The minister", "his Chinese counterpart"),
+    ("The minister met his Chinese counterpart in Beijing.", "CONSULT", None, "The minister", "his Chinese counterpart"),
     ("Germany praised the agreement.", "SUPPORT", None, "Germany", "the agreement"),
     ("The government lifted the curfew.", "CONCEDE", None, "The government", "the curfew"),
     ("The two countries will cooperate on security.", "COOPERATE", None, "The two countries", None),

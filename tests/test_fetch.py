@@ -19,7 +19,7 @@ from tests.feedserver import Big, Feed, FeedServer, Hang, Page, Redirect, Status
 from transforms.inputs.feedlists import FeedListError, parse_opml, parse_text_list, read_feed_list
 from transforms.fetch.client import USER_AGENT, FetchError, Fetcher, FetchSettings, HostThrottle
 from transforms.fetch.state import compact_validators, load_validators, write_pending_validators
-from transforms.inputs.read import ReadArticles
+from pipelines.batch import ReadArticles
 from transforms.inputs.expand import expand_input
 
 FAST = FetchSettings(connect_timeout=0.5, read_timeout=0.3, total_timeout=1.0, retries=1, backoff=0.01,

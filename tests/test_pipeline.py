@@ -20,7 +20,7 @@ import schemas
 from pipelines.batch import build_batch
 from tests.conftest import CORPORA, EXAMPLES, NOW, SEED, need
 from transforms.storage.dedup import Deduplicate
-from transforms.inputs.read import ReadArticles
+from pipelines.batch import ReadArticles
 from transforms.storage.ids import existing_article_ids
 from transforms.storage.sink import commit_run, committed_files, recover, write_part
 

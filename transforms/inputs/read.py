@@ -1,6 +1,6 @@
-"""The batch pipeline's input composite: patterns to normalised article rows, with a dead-letter
-output (files are read here, feed URLs fetched by :mod:`transforms.fetch`, records normalised by
-:mod:`transforms.normalise.stage`)."""
+"""Beam transforms of the inputs: patterns to files (:class:`ExpandInputs`) and files to raw
+records with a dead-letter output (:class:`ReadFiles`). Feed URLs are fetched by
+:mod:`transforms.fetch`; the batch pipeline wires both (``pipelines.batch.ReadArticles``)."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -11,18 +11,13 @@ from typing import Any, Dict, Iterable, List, Optional
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.fetch.client import FetchSettings
-from transforms.normalise.urls import is_url
-from transforms.fetch.feeds import FetchFeeds
-from transforms.fetch.pages import FetchArticlePages
 from transforms.inputs.expand import expand_input
 from transforms.inputs.readers import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LINE_BYTES, read_input
-from transforms.normalise.stage import Normalise
-from transforms.records import RecordError
+from transforms.records import RawArticle, RecordError
 
 _LOGGER = logging.getLogger(__name__)
 
-__all__ = ["ReadArticles", "ERRORS_TAG"]
+__all__ = ["ExpandInputs", "ReadFiles", "ERRORS_TAG"]
 
 ERRORS_TAG = "errors"
 _NS = "newsbeam"
@@ -65,70 +60,33 @@ class _ReadFileFn(beam.DoFn):
             _LOGGER.info("progress: read %d files, %d records in this worker", self._count_files, self._count_records)
 
 
-def _fetches(patterns: List[str]) -> bool:
-    from transforms.inputs.feedlists import is_feed_list
+class ExpandInputs(beam.PTransform):
+    """Input patterns (files, folders, globs, fsspec URLs, http(s) URLs, feed lists) to one element
+    per input file or URL (see :func:`transforms.inputs.expand.expand_input`), spread over workers."""
 
-    return any(is_url(p) or is_feed_list(p) for p in patterns)
-
-
-class ReadArticles(beam.PTransform):
-    """Input patterns (paths, directories, globs, fsspec URLs, http(s) feed URLs, feed lists) to
-    ``articles`` rows.
-
-    Returns a tuple-like result with ``articles`` (dict rows), ``errors`` (:class:`RecordError`)
-    and ``files`` (one element per input file or feed URL, for counting). Every record read ends up
-    in exactly one of ``articles`` and ``errors``; ``errors`` also holds the ``fetch`` rows (a feed
-    that could not be fetched, an article page that could not be fetched), which are not records.
-
-    Fetching (see :mod:`transforms.fetch`): ``root`` is the dataset root whose ``_state`` keeps
-    the conditional-GET validators (None: no conditional GET), ``fetch`` the HTTP settings
-    (default: :class:`FetchSettings` with ``max_decompressed_bytes = max_file_bytes``) and
-    ``fetch_articles`` whether to follow entry links. Nothing is read from the pipeline options:
-    the command line's flags arrive here as these arguments.
-    """
-
-    def __init__(self, patterns: List[str], *, run_id: str, ingested_at: _dt.datetime,
-                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-                 root: Optional[str] = None, fetch: Optional[FetchSettings] = None,
-                 fetch_articles: bool = False) -> None:
+    def __init__(self, patterns: List[str]) -> None:
         super().__init__()
         self._patterns = list(patterns)
-        self._run_id = run_id
-        self._ingested_at = ingested_at
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+        return (pbegin
+                | "CreatePatterns" >> beam.Create(self._patterns)
+                | "Expand" >> beam.ParDo(_ExpandFn()).with_output_types(str)
+                | "SpreadFiles" >> beam.Reshuffle())
+
+
+class ReadFiles(beam.PTransform):
+    """File paths (local or fsspec URLs) to raw records (``raw``: :class:`RawArticle`) and error
+    records (``errors``: :class:`RecordError`), each format by its reader (:mod:`transforms.inputs.readers`);
+    every record of a file comes out once on one of the two."""
+
+    def __init__(self, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+                 max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        super().__init__()
         self._max_file_bytes = max_file_bytes
         self._max_line_bytes = max_line_bytes
-        self._root = root
-        self._fetch = fetch or FetchSettings(max_decompressed_bytes=max_file_bytes)
-        self._fetch_articles = fetch_articles
 
-    def expand(self, pbegin):
-        fetch, fetch_articles, root = self._fetch, self._fetch_articles, self._root
-        files = (pbegin
-                 | "CreatePatterns" >> beam.Create(self._patterns)
-                 | "ExpandInputs" >> beam.ParDo(_ExpandFn())
-                 | "SpreadFiles" >> beam.Reshuffle())
-        local = files
-        fetched = None
-        if _fetches(self._patterns):
-            if not root:
-                _LOGGER.warning("no dataset root known: conditional GET validators are not kept")
-            local = files | "LocalFiles" >> beam.Filter(lambda p: not is_url(p))
-            fetched = (files
-                       | "FeedUrls" >> beam.Filter(is_url)
-                       | "FetchFeeds" >> FetchFeeds(fetch, state_root=root, run_id=self._run_id))
-        read = local | "ReadFiles" >> beam.ParDo(
-            _ReadFileFn(self._max_file_bytes, self._max_line_bytes)).with_outputs(ERRORS_TAG, main="raw")
-        raw, errors = read.raw, [read[ERRORS_TAG]]
-        if fetched is not None:
-            raw = (raw, fetched.raw) | "FlattenRaw" >> beam.Flatten()
-            errors.append(fetched[ERRORS_TAG])
-        if fetch_articles:
-            pages = raw | "FetchArticles" >> FetchArticlePages(fetch, root=root, run_id=self._run_id)
-            raw = pages["raw"]
-            errors.append(pages["errors"])
-        # One file can hold thousands of records (a JSONL dump, a big feed): spread them before the
-        # per-record work, so normalising (and what is fused after it) runs on every worker.
-        raw = raw | "SpreadRecords" >> beam.Reshuffle()
-        normalised = raw | "Normalise" >> Normalise(run_id=self._run_id, ingested_at=self._ingested_at)
-        errors = tuple(errors) + (normalised[ERRORS_TAG],) | "FlattenRecordErrors" >> beam.Flatten()
-        return {"articles": normalised.articles, "errors": errors, "files": files}
+    def expand(self, paths: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
+        return paths | "ReadEachFile" >> beam.ParDo(
+            _ReadFileFn(self._max_file_bytes, self._max_line_bytes)).with_input_types(str).with_outputs(
+            ERRORS_TAG, main="raw")
