@@ -1,8 +1,13 @@
-"""Shared fixtures: paths to the real corpora, a clock, and a helper to run the CLI in-process."""
+"""Shared fixtures: paths to the real corpora, a clock, the ``newsbeam`` command as a subprocess,
+and the spaCy pipeline the NLP stage loads (once per test session)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import pathlib
+import subprocess
+import sys
+from typing import Any, List
 
 import pytest
 
@@ -13,6 +18,8 @@ CORPORA = SHARED / "corpora"
 EXAMPLES = REPO / "examples"
 DATA = pathlib.Path(__file__).resolve().parent / "data"
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
+ENV = dict(os.environ, PYTHONPATH=str(REPO))
+"""The environment of CLI subprocesses: this checkout first on the path."""
 
 
 def need(path: pathlib.Path) -> pathlib.Path:
@@ -21,6 +28,27 @@ def need(path: pathlib.Path) -> pathlib.Path:
     return path
 
 
+def newsbeam_command(*args: Any) -> List[str]:
+    """``python -m pipelines ARGS``: the ``newsbeam`` command as a user runs it."""
+    return [sys.executable, "-m", "pipelines", *map(str, args)]
+
+
+def newsbeam(*args: Any, timeout: float = 300, env: Any = None) -> subprocess.CompletedProcess:
+    """Run the ``newsbeam`` command in a subprocess (from the repository, this checkout on the
+    path); returns the finished process with its text output."""
+    return subprocess.run(newsbeam_command(*args), capture_output=True, text=True, timeout=timeout, cwd=REPO,
+                          env=env or ENV)
+
+
 @pytest.fixture
 def now() -> dt.datetime:
     return NOW
+
+
+@pytest.fixture(scope="session")
+def entity_nlp():
+    """The spaCy pipeline as the NLP stage loads it (entity pass enabled, the parse components
+    loaded and disabled), loaded once for the whole session. Tests must not change it."""
+    from transforms.nlp.model import ENTITY_PIPES, load_nlp
+
+    return load_nlp(None, keep=ENTITY_PIPES)

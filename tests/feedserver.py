@@ -80,9 +80,16 @@ class Redirect:
 
 @dataclasses.dataclass
 class Big:
+    """``size`` bytes of body: with Content-Length, chunked, or as a gzip bomb (``size`` spaces
+    compressed; built once, here, so a request costs the server no compression work)."""
     size: int
     content_length: bool = True
     gzip_bomb: bool = False
+    compressed: bytes = dataclasses.field(default=b"", repr=False)
+
+    def __post_init__(self) -> None:
+        if self.gzip_bomb and not self.compressed:
+            self.compressed = _gzip.compress(b" " * self.size, compresslevel=9)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -157,8 +164,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if isinstance(spec, Big):
             if spec.gzip_bomb:
-                body = _gzip.compress(b" " * spec.size, compresslevel=9)
-                return self._send(200, body, {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"})
+                return self._send(200, spec.compressed, {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"})
             self.send_response(200)
             self.send_header("Content-Type", "application/rss+xml")
             if spec.content_length:

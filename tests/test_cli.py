@@ -9,14 +9,8 @@ import sys
 
 import pytest
 
-from tests.conftest import EXAMPLES, REPO
+from tests.conftest import ENV, EXAMPLES, REPO, newsbeam
 
-ENV = dict(os.environ, PYTHONPATH=str(REPO))
-
-
-def newsbeam(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "pipelines", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO, env=ENV)
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -98,3 +92,41 @@ def test_exit_now_flushes_and_skips_teardown(code, status):
     assert result.stderr.startswith("err") and "atexit" not in result.stderr
     if isinstance(code, str):
         assert code in result.stderr
+
+
+_ENTRY = ("import atexit, sys\n"
+          "import transforms.runtime.malloc as malloc\n"
+          "malloc.tune_malloc = lambda: print('TUNED', flush=True) or True\n"
+          "atexit.register(print, 'ATEXIT RAN')\n"
+          "sys.argv = ['newsbeam'] + sys.argv[1:]\n"
+          "from pipelines.cli import entry\n"
+          "entry()\n")
+
+
+def test_only_run_skips_the_interpreter_teardown_and_only_pipeline_commands_tune_malloc(tmp_path):
+    """``run`` ends with the fast exit (no atexit handlers); ``query`` (fsspec, tempfile and DuckDB
+    rely on them) ends normally; the allocator is tuned by the entry point of pipeline commands only."""
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-c", _ENTRY, "run", str(EXAMPLES / "voa-feed.rss"), "--output", str(out),
+                          "--skip-nlp", "-q"], capture_output=True, text=True, timeout=300, cwd=REPO, env=ENV)
+    assert run.returncode == 0, run.stderr
+    assert "TUNED" in run.stdout and "ATEXIT RAN" not in run.stdout
+    query = subprocess.run([sys.executable, "-c", _ENTRY, "query", str(out), "SELECT count(*) AS n FROM articles"],
+                           capture_output=True, text=True, timeout=300, cwd=REPO, env=ENV)
+    assert query.returncode == 0, query.stderr
+    assert "TUNED" not in query.stdout and "ATEXIT RAN" in query.stdout
+
+
+def test_the_worker_swap_can_be_switched_off(monkeypatch):
+    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+    from apache_beam.transforms import environments
+
+    from pipelines.local_runner import WORKER_SWITCH, make_runner
+
+    monkeypatch.setenv(WORKER_SWITCH, "beam")
+    runner = make_runner(True)
+    assert type(runner) is FnApiRunner
+    beams_own = environments.SubprocessSDKEnvironment.from_command_string(
+        "python -m apache_beam.runners.worker.sdk_worker_main")
+    runner._default_environment = beams_own
+    assert runner._default_environment is beams_own

@@ -32,3 +32,10 @@ def test_readme_lists_every_run_option():
 
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_readme_layout_section_matches_the_package_tree():
+    from tests.layout_doc import BEGIN, END, layout_markdown
+
+    block = README.split(BEGIN, 1)[1].split(END, 1)[0]
+    assert block.strip() == layout_markdown().strip(), "run: python -m tests.layout_doc"

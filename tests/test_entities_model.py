@@ -38,8 +38,8 @@ def _rows_of(path: Path):
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    return load_nlp(None)
+def nlp(entity_nlp):
+    return entity_nlp
 
 
 @pytest.fixture(scope="module")

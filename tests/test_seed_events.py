@@ -11,13 +11,11 @@ from transforms.inputs.readers import read_input
 
 
 @pytest.fixture(scope="module")
-def seed():
-    from transforms.nlp.model import ENTITY_PIPES, load_nlp, resolve_model_name
+def seed(entity_nlp):
     from transforms.nlp.entities import extract_entities
     from transforms.nlp.events.parse import event_rows
 
-    name = resolve_model_name(None)
-    nlp = load_nlp(name, keep=ENTITY_PIPES)
+    nlp = entity_nlp
     row = build_article(next(iter(read_input(str(need(SEED))))), run_id="r", ingested_at=NOW)
     doc = nlp(row["text"])
     entities = extract_entities(doc, row["article_id"])

@@ -16,7 +16,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
 from pipelines.streaming import build_from_entries, build_stream, periodic_ticks
-from tests.conftest import REPO
+from tests.conftest import REPO, newsbeam
 from tests.feedserver import Feed, FeedServer, Status, rss
 from transforms.fetch.client import FetchSettings
 from transforms.records import RawArticle
@@ -120,9 +120,7 @@ def test_bounded_periodic_impulse_polls_feeds_and_writes_windows(tmp_path):
 
 
 def test_stream_command_needs_a_streaming_runner_or_ticks(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    result = subprocess.run([sys.executable, "-m", "pipelines", "stream", "http://127.0.0.1:9/feed.xml", "--output",
-                             str(tmp_path / "root")], capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+    result = newsbeam("stream", "http://127.0.0.1:9/feed.xml", "--output", tmp_path / "root", timeout=120)
     assert result.returncode == 2 and "cannot run an unbounded pipeline" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -175,15 +173,13 @@ def test_skip_nlp_streams_articles_only(tmp_path):
 def test_stream_command_writes_entities_and_events_and_checks_the_model(tmp_path):
     from tests.conftest import SEED, need
 
-    env = dict(os.environ, PYTHONPATH=str(REPO))
     story = need(SEED).read_text(encoding="utf-8")
     with FeedServer() as srv:
         srv.routes["/a.xml"] = [Feed(rss("A", [("Man shot by ICE officer", "http://example.org/1", story)]))]
-        base = [sys.executable, "-m", "pipelines", "stream", srv.url("/a.xml"), "--output", str(tmp_path / "root"),
-                "--ticks", "1", "--interval", "2s", "--window", "1h", "-q"]
-        bad = subprocess.run(base + ["--spacy-model", "no_such_model"], capture_output=True, text=True, timeout=120,
-                             cwd=REPO, env=env)
-        result = subprocess.run(base, capture_output=True, text=True, timeout=300, cwd=REPO, env=env)
+        base = ["stream", srv.url("/a.xml"), "--output", tmp_path / "root", "--ticks", "1", "--interval", "2s",
+                "--window", "1h", "-q"]
+        bad = newsbeam(*base, "--spacy-model", "no_such_model", timeout=120)
+        result = newsbeam(*base)
     assert bad.returncode == 2 and "no_such_model" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     assert result.returncode == 0, result.stderr
     (manifest,) = [json.loads(p.read_text()) for p in (tmp_path / "root" / "_runs").glob("*.json")]
@@ -191,3 +187,54 @@ def test_stream_command_writes_entities_and_events_and_checks_the_model(tmp_path
     assert manifest["tables"]["events"] > 3 and manifest["options"]["nlp"] is True
     entities = ds.dataset(str(tmp_path / "root" / "entities"), partitioning="hive").to_table().to_pylist()
     assert len(entities) == manifest["tables"]["entities"] and {e["run_id"] for e in entities} == {manifest["run_id"]}
+
+
+def test_the_stream_normalises_with_the_batch_length_guard(tmp_path):
+    """The stream's normalise step is the batch one: a 2.5 million character entry is one
+    ``text_too_long`` error row, not a normalised article (the stream's own copy lacked the guard)."""
+    from transforms.normalise.stage import MAX_TEXT_CHARS
+
+    root = tmp_path / "root"
+    huge = RawArticle(input_path="http://feeds.example/a.xml", record_index=9, input_format="feed",
+                      text="word " * (MAX_TEXT_CHARS // 5 + 100_000), title="Huge", url="https://news.example/huge")
+    events = (TestStream()
+              .advance_watermark_to(T0)
+              .add_elements([TimestampedValue(entry(1), T0 + 10), TimestampedValue(huge, T0 + 20)])
+              .advance_watermark_to_infinity())
+    with streaming_pipeline() as p:
+        manifests = build_from_entries(p | events, ["x"], root=str(root), job_id="g", nlp=False)
+        assert_that(manifests | beam.Map(lambda m: (m["counts"]["records_read"], m["counts"]["articles"],
+                                                    m["counts"]["errors_by_stage"], m["counts"]["balanced"])),
+                    equal_to([(2, 1, {"normalise": 1}, True)]))
+    errors = ds.dataset(str(root / "errors"), partitioning="hive").to_table().to_pylist()
+    assert [(e["error_type"], e["record_index"]) for e in errors] == [("text_too_long", 9)]
+
+
+def test_a_window_that_lost_a_record_is_not_balanced(tmp_path):
+    """records_read is counted from the records that entered (the ``read`` items), not from the
+    rows it is checked against: a window whose record vanished says so."""
+    import datetime as dt
+
+    from transforms.normalise.stage import normalise_record
+    from transforms.storage.manifest import make_manifest
+    from transforms.storage.windows import WriteWindows, tally_window
+
+    start = dt.datetime(2026, 9, 21, 14, 15, tzinfo=dt.timezone.utc)
+    row = normalise_record(entry(1), run_id="", ingested_at=start)
+    ok = tally_window([("read", 1), ("article", row), ("read", 1), ("duplicate", "in_stream")], "r", start)
+    lost = tally_window([("read", 1), ("article", row), ("read", 1)], "r", start)
+    common = dict(run_id="r", started_at=start.isoformat(), inputs=[], options={})
+    assert make_manifest(**common, **ok.counts)["counts"]["balanced"] is True
+    assert make_manifest(**common, **lost.counts)["counts"]["balanced"] is False
+    # and end to end through the window commit
+    root = tmp_path / "root"
+    items = (TestStream()
+             .advance_watermark_to(T0)
+             .add_elements([TimestampedValue(("read", 1), T0 + 1), TimestampedValue(("read", 1), T0 + 2),
+                            TimestampedValue(("article", row), T0 + 3)])
+             .advance_watermark_to_infinity())
+    with streaming_pipeline() as p:
+        manifests = (p | items | beam.WindowInto(beam.window.FixedWindows(WINDOW))
+                     | WriteWindows(str(root), "lost", max_rows=100, inputs=[], options={}))
+        assert_that(manifests | beam.Map(lambda m: (m["counts"]["records_read"], m["counts"]["balanced"])),
+                    equal_to([(2, False)]))

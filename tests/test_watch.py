@@ -10,17 +10,16 @@ import time
 
 import pyarrow.dataset as ds
 
-from tests.conftest import REPO
+from tests.conftest import ENV, REPO, newsbeam_command
 from tests.feedserver import Big, Feed, FeedServer, Hang, Redirect, Slow, Status, page, rss, wait_for
 from transforms.fetch.state import load_backoff, load_validators, update_backoff
 
-ENV = dict(os.environ, PYTHONPATH=str(REPO))
 FAST = ["--fetch-timeout", "0.3s", "--fetch-retries", "0", "--fetch-delay", "0", "--max-fetch-bytes", "1000000", "-q",
         "--skip-nlp"]
 
 
 def watch_cmd(*args):
-    return [sys.executable, "-m", "pipelines", "watch", *map(str, args)]
+    return newsbeam_command("watch", *args)
 
 
 def run_watch(*args, timeout=120):
