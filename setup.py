@@ -26,7 +26,8 @@ INSTALL_REQUIRES = [
 ]
 
 EXTRAS = {
-    "dev": ["pytest==9.2.0", "hypothesis==6.170.17", "pytest-timeout==2.4.0"],
+    "dev": ["pytest==9.2.0", "hypothesis==6.170.17", "pytest-timeout==2.4.0", "ruff==0.17.6", "mypy==2.4.1",
+            "types-PyYAML"],
     "gcs": ["gcsfs==2026.9.0"],
 }
 

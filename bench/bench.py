@@ -720,13 +720,13 @@ def profile_stages(jsonl: Path, model: str, work: Path) -> Dict[str, Any]:
     (candidate-sentence parse by component, then rules), write (Parquet, all three tables)."""
     import collections
 
-    from transforms.nlp import gazetteer
-    from transforms.normalise.articles import build_article
-    from transforms.nlp.model import ENTITY_PIPES, load_nlp
-    from transforms.nlp.events.parse import event_rows, event_rows_batch
-    from transforms.nlp.events.lexicon import candidate_sentence
-    from transforms.nlp.analyse import entity_rows
     from transforms.inputs.readers import read_input
+    from transforms.nlp import gazetteer
+    from transforms.nlp.analyse import entity_rows
+    from transforms.nlp.events.lexicon import candidate_sentence
+    from transforms.nlp.events.parse import event_rows, event_rows_batch
+    from transforms.nlp.model import ENTITY_PIPES, load_nlp
+    from transforms.normalise.articles import build_article
     from transforms.records import RecordError
     from transforms.storage.sink import write_part
 

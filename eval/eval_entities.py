@@ -39,10 +39,10 @@ from typing import Dict, Iterable, List, Sequence, Set, Tuple
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from transforms.normalise.articles import build_article  # noqa: E402
-from transforms.nlp.model import ENTITY_PIPES, load_nlp, resolve_model_name
-from transforms.nlp.entities import extract_entities  # noqa: E402
 from transforms.inputs.readers import read_input  # noqa: E402
+from transforms.nlp.entities import extract_entities  # noqa: E402
+from transforms.nlp.model import ENTITY_PIPES, load_nlp, resolve_model_name
+from transforms.normalise.articles import build_article  # noqa: E402
 from transforms.records import RecordError  # noqa: E402
 
 SHARED = ROOT.parent / "shared" if (ROOT.parent / "shared").exists() else Path("/work/shared")

@@ -50,12 +50,12 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from transforms.normalise.articles import build_article  # noqa: E402
-from transforms.nlp.model import ENTITY_PIPES, load_nlp, resolve_model_name
+from transforms.inputs.readers import read_input  # noqa: E402
 from transforms.nlp.entities import extract_entities  # noqa: E402
 from transforms.nlp.events.lexicon import EVENT_TYPES  # noqa: E402
 from transforms.nlp.geo import geocode  # noqa: E402
-from transforms.inputs.readers import read_input  # noqa: E402
+from transforms.nlp.model import ENTITY_PIPES, load_nlp, resolve_model_name
+from transforms.normalise.articles import build_article  # noqa: E402
 from transforms.records import RawArticle  # noqa: E402
 
 SHARED = ROOT.parent / "shared" if (ROOT.parent / "shared").exists() else Path("/work/shared")
@@ -646,7 +646,7 @@ def eval_seed(pipe: Pipeline, n_errors: int) -> Dict[str, Any]:
     print_table(f"seed article (hand-written gold, {len(items)} event mentions, published {gold['published']})",
                 scores, False)
     summary = {}
-    for variant, (pairs, missed, extra) in results.items():
+    for variant, (pairs, _missed, _extra) in results.items():
         dated = [(g, e) for g, e in pairs if g["event_date"] is not None]
         date_ok = sum(1 for g, e in pairs if (str(e["event_date"]) if e["event_date"] else None) == g["event_date"])
         dated_ok = sum(1 for g, e in dated if str(e["event_date"]) == g["event_date"])

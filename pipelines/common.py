@@ -25,7 +25,7 @@ def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
     return value
@@ -99,7 +99,7 @@ def check_dataset_command(root: str, extra_args: Sequence[str], out: Optional[st
         fs, path = filesystem(root)
         exists = fs.isdir(path)
     except (ImportError, ValueError, OSError) as exc:
-        raise UsageError(f"cannot read {root}: {exc}")
+        raise UsageError(f"cannot read {root}: {exc}") from exc
     if not exists:
         raise UsageError(f"no dataset at {root}: not a folder")
     if out and not os.path.isdir(os.path.dirname(os.path.abspath(out))):
@@ -131,9 +131,9 @@ def expand_patterns(patterns: Sequence[str]) -> List[str]:
         try:
             items = expand_input(pattern)
         except FileNotFoundError as exc:
-            raise UsageError(str(exc))
+            raise UsageError(str(exc)) from exc
         except (ImportError, ValueError) as exc:
-            raise UsageError(f"cannot read {pattern}: {exc}")
+            raise UsageError(f"cannot read {pattern}: {exc}") from exc
         out.extend(i for i in items if i not in out)
     return out
 
@@ -149,7 +149,7 @@ def prepare_output(output: Optional[str]) -> str:
     try:
         ensure_writable(root)
     except (OSError, ImportError, ValueError) as exc:
-        raise UsageError(f"cannot write to {root}: {exc}")
+        raise UsageError(f"cannot write to {root}: {exc}") from exc
     return root
 
 

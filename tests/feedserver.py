@@ -24,8 +24,8 @@ __all__ = ["FeedServer", "Feed", "Status", "Hang", "Slow", "Redirect", "Big", "P
 
 def rss(title: str, items: List[Tuple[str, str, str]]) -> bytes:
     """An RSS 2.0 document; items are (title, link, description)."""
-    body = "".join(f"<item><title>{escape(t)}</title><link>{escape(l)}</link><description>{escape(d)}</description>"
-                   f"<pubDate>Tue, 24 Nov 2026 10:00:00 GMT</pubDate></item>" for t, l, d in items)
+    body = "".join(f"<item><title>{escape(t)}</title><link>{escape(link)}</link><description>{escape(d)}</description>"
+                   f"<pubDate>Tue, 24 Nov 2026 10:00:00 GMT</pubDate></item>" for t, link, d in items)
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
             f"<link>http://example.org/</link>{body}</channel></rss>").encode()
 

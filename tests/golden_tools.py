@@ -8,8 +8,8 @@ import sys
 from typing import Any, Dict, List
 
 from tests.conftest import CORPORA, NOW, SEED
-from transforms.normalise.articles import build_article
 from transforms.inputs.readers import read_input
+from transforms.normalise.articles import build_article
 from transforms.records import RecordError
 
 GOLDEN = pathlib.Path(__file__).resolve().parent / "golden"

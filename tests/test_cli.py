@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -10,7 +9,6 @@ import sys
 import pytest
 
 from tests.conftest import ENV, EXAMPLES, REPO, newsbeam
-
 
 
 @pytest.mark.parametrize("args, fragment", [

@@ -19,9 +19,8 @@ import schemas
 from pipelines.cli import main
 from tests.query_dataset import shared_dataset
 from tests.test_query import _articles, add_column
-from transforms.storage.compact import (SourceFile, compact, compaction_lock, plan_groups, read_state,
-                                snapshot_files)
 from transforms.dataset.query import run_query
+from transforms.storage.compact import SourceFile, compact, compaction_lock, plan_groups, read_state, snapshot_files
 from transforms.storage.locks import LockBusy
 from transforms.storage.sink import commit_run, committed_files, write_part
 

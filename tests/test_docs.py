@@ -20,8 +20,9 @@ def test_readme_schema_section_matches_schemas():
 
 
 def test_readme_lists_every_run_option():
-    from pipelines.options import NewsbeamOptions
     import argparse
+
+    from pipelines.options import NewsbeamOptions
 
     parser = argparse.ArgumentParser()
     NewsbeamOptions._add_argparse_args(parser)

@@ -15,10 +15,10 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from transforms.nlp import entities as E
-from transforms.nlp import model as M
 from transforms.nlp import gazetteer
-from transforms.nlp.entities import Mention
+from transforms.nlp import model as M
 from transforms.nlp.analyse import ENTITY_EXTRACTOR, AnalyseArticles, DocExtractor, entity_rows
+from transforms.nlp.entities import Mention
 from transforms.records import RecordError
 
 _BLANK = spacy.blank("en")

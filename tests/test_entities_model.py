@@ -11,16 +11,14 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.normalise.articles import build_article
-from transforms.nlp.model import ENTITY_PIPES, EVENT_PIPES, load_nlp, resolve_model_name
-from transforms.nlp.entities import extract_entities
-from transforms.nlp.analyse import AnalyseArticles
-from transforms.inputs.readers import read_input
-from transforms.records import RecordError
-
 # The real model loads once per module (about 2 s); these run in the default suite.
-
 from tests.conftest import CORPORA, SEED  # noqa: E402  (../shared beside the repo, or the workplace copy)
+from transforms.inputs.readers import read_input
+from transforms.nlp.analyse import AnalyseArticles
+from transforms.nlp.entities import extract_entities
+from transforms.nlp.model import EVENT_PIPES, load_nlp, resolve_model_name
+from transforms.normalise.articles import build_article
+from transforms.records import RecordError
 
 VOA = CORPORA / "voa" / "voa_stories.jsonl"
 NOW = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.nlp.events.lexicon import EVENT_TYPES, LEXICON, QUAD_CLASS, candidate_sentence
 from transforms.nlp.events.context import ArticleContext
 from transforms.nlp.events.extract import extract_events
+from transforms.nlp.events.lexicon import EVENT_TYPES, LEXICON, QUAD_CLASS, candidate_sentence
 
 FRI = dt.date(2020, 2, 7)
 

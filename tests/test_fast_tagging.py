@@ -19,9 +19,9 @@ def _annotations(docs):
 
 
 def test_fast_components_equal_spacy_components_token_for_token(texts):
-    from transforms.nlp.model import ENTITY_PIPES, load_nlp
     from transforms.nlp.entities import extract_entities
     from transforms.nlp.events.parse import PARSE_PIPES, parse_docs, prepare
+    from transforms.nlp.model import ENTITY_PIPES, load_nlp
 
     ours = load_nlp(None, keep=ENTITY_PIPES)
     reference = load_nlp(None, keep=ENTITY_PIPES)  # a second copy: spaCy's components, untouched tables

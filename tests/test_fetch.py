@@ -13,14 +13,13 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipelines.batch import build_batch
+from pipelines.batch import ReadArticles, build_batch
 from tests.conftest import NOW
 from tests.feedserver import Big, Feed, FeedServer, Hang, Page, Redirect, Status, rss
-from transforms.inputs.feedlists import FeedListError, parse_opml, parse_text_list, read_feed_list
-from transforms.fetch.client import USER_AGENT, FetchError, Fetcher, FetchSettings, HostThrottle
+from transforms.fetch.client import USER_AGENT, Fetcher, FetchError, FetchSettings, HostThrottle
 from transforms.fetch.state import compact_validators, load_validators, write_pending_validators
-from pipelines.batch import ReadArticles
 from transforms.inputs.expand import expand_input
+from transforms.inputs.feedlists import FeedListError, parse_opml, parse_text_list, read_feed_list
 
 FAST = FetchSettings(connect_timeout=0.5, read_timeout=0.3, total_timeout=1.0, retries=1, backoff=0.01,
                      max_backoff=0.05, max_bytes=1024 * 1024, max_decompressed_bytes=2 * 1024 * 1024,

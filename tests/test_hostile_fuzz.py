@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from transforms.inputs.readers import parse_json_document, parse_json_lines, parse_text, xml_hazard
-from transforms.records import EXCERPT_CHARS, RawArticle, RecordError
 from transforms.normalise.text import decode_bytes, html_to_text, normalise_line, normalise_text
 from transforms.normalise.urls import article_id, canonical_url, is_tracking_param
+from transforms.records import EXCERPT_CHARS, RawArticle, RecordError
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u200b\ufeff]")

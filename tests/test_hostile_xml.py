@@ -16,9 +16,9 @@ import pytest
 
 from tests.conftest import REPO
 from transforms.inputs import readers
-from transforms.inputs.readers import parse_feed, parse_html, read_input, xml_hazard
-from transforms.records import RawArticle, RecordError
+from transforms.inputs.readers import parse_feed, parse_html, xml_hazard
 from transforms.normalise.text import html_to_text
+from transforms.records import RawArticle, RecordError
 
 MARKER = "MARKER-5c1e9b-never-read"
 

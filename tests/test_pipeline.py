@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import shutil
 
 import apache_beam as beam
@@ -11,16 +10,14 @@ import duckdb
 import fsspec
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
-import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.test_pipeline import TestPipeline
-from apache_beam.testing.util import assert_that, equal_to, is_empty
+from apache_beam.testing.util import assert_that, equal_to
 
 import schemas
-from pipelines.batch import build_batch
-from tests.conftest import CORPORA, EXAMPLES, NOW, SEED, need
+from pipelines.batch import ReadArticles, build_batch
+from tests.conftest import EXAMPLES, NOW, SEED, need
 from transforms.storage.dedup import Deduplicate
-from pipelines.batch import ReadArticles
 from transforms.storage.ids import existing_article_ids
 from transforms.storage.sink import commit_run, committed_files, recover, write_part
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 import bz2
 import gzip
 import json
-import pathlib
 
 import pytest
 
 from tests.conftest import CORPORA, NOW, SEED, need
 from tests.golden_tools import GOLDEN, feeds_real_summary, summarise_file
-from transforms.normalise.articles import build_article
 from transforms.inputs.readers import detect_format, read_input, strip_site_suffix
+from transforms.normalise.articles import build_article
 from transforms.records import RawArticle, RecordError
 
 

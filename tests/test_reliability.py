@@ -9,8 +9,8 @@ run, 7 two runs on one ROOT at once. Case 2 (hostile XML) is in ``test_hostile_x
 from __future__ import annotations
 
 import dataclasses
-import functools
 import datetime as dt
+import functools
 import gzip
 import json
 import os
@@ -34,8 +34,8 @@ from hypothesis import strategies as st
 
 from pipelines.batch import build_batch
 from tests.conftest import CORPORA, NOW, REPO, need
-from transforms.normalise.dates import EARLIEST
 from transforms.inputs.expand import expand_input
+from transforms.normalise.dates import EARLIEST
 from transforms.storage.locks import run_lock
 from transforms.storage.sink import remove_orphans, write_part
 
@@ -595,7 +595,7 @@ def test_two_runs_at_once_write_each_article_once(tmp_path, crash_baseline):
                  for out, log in zip(outs, logs)]
         deadline = time.monotonic() + 120
         while not all("waiting for the run" in log.read_text() for log in logs):
-            assert time.monotonic() < deadline and all(p.poll() is None for p in procs), [l.read_text() for l in logs]
+            assert time.monotonic() < deadline and all(p.poll() is None for p in procs), [log.read_text() for log in logs]
             time.sleep(0.1)
     for proc in procs:
         assert proc.wait(timeout=300) == 0

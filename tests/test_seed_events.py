@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 
 from tests.conftest import NOW, SEED, need
-from transforms.normalise.articles import build_article
 from transforms.inputs.readers import read_input
+from transforms.normalise.articles import build_article
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +79,9 @@ def test_offsets_and_ids(seed):
 def test_batch_parse_equals_one_article_at_a_time(seed):
     """The event stage parses the candidate sentences of a whole batch together; the rows of an
     article must not depend on its neighbours in the batch."""
-    from transforms.nlp.model import ENTITY_PIPES, load_nlp
     from transforms.nlp.entities import extract_entities
     from transforms.nlp.events.parse import event_rows, event_rows_batch
+    from transforms.nlp.model import ENTITY_PIPES, load_nlp
 
     row, entities, events = seed
     nlp = load_nlp(None, keep=ENTITY_PIPES)
@@ -93,8 +93,8 @@ def test_batch_parse_equals_one_article_at_a_time(seed):
 
 
 def test_candidate_sentences_are_copied_exactly_with_their_offsets(seed):
-    from transforms.nlp.model import ENTITY_PIPES, load_nlp
     from transforms.nlp.events.parse import parse_docs, prepare
+    from transforms.nlp.model import ENTITY_PIPES, load_nlp
 
     row, entities, _ = seed
     nlp = load_nlp(None, keep=ENTITY_PIPES)

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import apache_beam as beam
 import pyarrow.dataset as ds
@@ -16,7 +13,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
 from pipelines.streaming import build_from_entries, build_stream, periodic_ticks
-from tests.conftest import REPO, newsbeam
+from tests.conftest import newsbeam
 from tests.feedserver import Feed, FeedServer, Status, rss
 from transforms.fetch.client import FetchSettings
 from transforms.records import RawArticle

@@ -4,11 +4,18 @@ from __future__ import annotations
 import codecs
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transforms.normalise.language import detect_language
-from transforms.normalise.text import (count_words, decode_bytes, html_to_text, is_junk_line,
-                             normalise_line, normalise_text)
+from transforms.normalise.text import (
+    count_words,
+    decode_bytes,
+    html_to_text,
+    is_junk_line,
+    normalise_line,
+    normalise_text,
+)
 
 
 @pytest.mark.parametrize("data, expected", [

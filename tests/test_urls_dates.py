@@ -5,7 +5,8 @@ import datetime as dt
 import time
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transforms.normalise.dates import date_from_path, parse_datetime
 from transforms.normalise.urls import article_id, canonical_url

@@ -16,7 +16,7 @@ def _date(text: str) -> _dt.date:
     try:
         return _dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def register(subparsers) -> None:
@@ -44,7 +44,7 @@ def register(subparsers) -> None:
 
 def main(args: argparse.Namespace, extra_args: List[str]) -> int:
     import schemas
-    from pipelines.common import UsageError, check_dataset_command
+    from pipelines.common import check_dataset_command
     from transforms.storage.compact import compact, iter_summary
     from transforms.storage.locks import LockBusy
 

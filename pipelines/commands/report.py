@@ -25,7 +25,7 @@ def register(subparsers) -> None:
 
 
 def main(args: argparse.Namespace, extra_args: List[str]) -> int:
-    from pipelines.common import UsageError, check_dataset_command
+    from pipelines.common import check_dataset_command
     from transforms.dataset.query import QueryError
     from transforms.dataset.report import collect, render
 

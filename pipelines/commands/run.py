@@ -12,8 +12,15 @@ import logging
 import time
 from typing import Any, Dict, List
 
-from pipelines.common import (UsageError, add_logging_flags, check_beam_args, check_spacy_model, expand_patterns,
-                              pipeline_options, prepare_output)
+from pipelines.common import (
+    UsageError,
+    add_logging_flags,
+    check_beam_args,
+    check_spacy_model,
+    expand_patterns,
+    pipeline_options,
+    prepare_output,
+)
 
 _LOGGER = logging.getLogger("newsbeam")
 

@@ -15,8 +15,16 @@ import secrets
 import time
 from typing import Any, List
 
-from pipelines.common import (UsageError, add_logging_flags, check_beam_args, check_spacy_model, duration,
-                              expand_patterns, positive_int, prepare_output)
+from pipelines.common import (
+    UsageError,
+    add_logging_flags,
+    check_beam_args,
+    check_spacy_model,
+    duration,
+    expand_patterns,
+    positive_int,
+    prepare_output,
+)
 
 _LOGGER = logging.getLogger("newsbeam")
 

@@ -26,8 +26,16 @@ import sys
 import time
 from typing import Any, Dict, List, Tuple
 
-from pipelines.common import (UsageError, add_logging_flags, check_beam_args, check_spacy_model, duration,
-                              expand_patterns, pipeline_options, prepare_output)
+from pipelines.common import (
+    UsageError,
+    add_logging_flags,
+    check_beam_args,
+    check_spacy_model,
+    duration,
+    expand_patterns,
+    pipeline_options,
+    prepare_output,
+)
 
 _LOGGER = logging.getLogger("newsbeam")
 
@@ -150,9 +158,9 @@ def _run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: i
     from pipelines.batch import build_batch
     from pipelines.local_runner import make_runner
     from pipelines.options import fetch_settings_from_options
+    from transforms.fetch.state import compact_validators, due_feeds, load_backoff, save_backoff, update_backoff
     from transforms.normalise.urls import is_url
     from transforms.storage.manifest import new_run_id
-    from transforms.fetch.state import compact_validators, due_feeds, load_backoff, save_backoff, update_backoff
     from transforms.storage.sink import load_manifest, recover
 
     started = time.monotonic()

@@ -182,14 +182,14 @@ class _Decoder:
             if self._z.unconsumed_tail:
                 raise FetchError("too_large", f"the body is larger than {self._limit} bytes after decompression")
         except zlib.error as exc:
-            raise FetchError("bad_encoding", f"cannot decode the compressed body: {exc}")
+            raise FetchError("bad_encoding", f"cannot decode the compressed body: {exc}") from exc
 
     def finish(self) -> bytes:
         if self._z is not None:
             try:
                 self._add(self._z.flush())
             except zlib.error as exc:
-                raise FetchError("bad_encoding", f"cannot decode the compressed body: {exc}")
+                raise FetchError("bad_encoding", f"cannot decode the compressed body: {exc}") from exc
         return b"".join(self._parts)
 
 
@@ -279,7 +279,7 @@ class Fetcher:
         try:
             port = parts.port
         except ValueError:
-            raise FetchError("bad_url", f"bad port in URL: {url[:200]}")
+            raise FetchError("bad_url", f"bad port in URL: {url[:200]}") from None
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         with self.throttle.slot(host_of(url)):
             deadline = self._clock() + s.total_timeout
@@ -331,12 +331,12 @@ class Fetcher:
                 exc.bytes_read = exc.bytes_read or wire
                 raise
             except (socket.timeout, TimeoutError) as exc:
-                raise FetchError("timeout", f"timed out ({exc or 'no answer'})", retryable=True, bytes_read=wire)
+                raise FetchError("timeout", f"timed out ({exc or 'no answer'})", retryable=True, bytes_read=wire) from exc
             except ssl.SSLCertVerificationError as exc:
-                raise FetchError("tls_error", f"TLS certificate error: {exc}")
+                raise FetchError("tls_error", f"TLS certificate error: {exc}") from exc
             except (http.client.HTTPException, ConnectionError, OSError) as exc:
                 kind = "incomplete_body" if isinstance(exc, http.client.IncompleteRead) else "connection_failed"
-                raise FetchError(kind, f"{type(exc).__name__}: {exc}", retryable=True, bytes_read=wire)
+                raise FetchError(kind, f"{type(exc).__name__}: {exc}", retryable=True, bytes_read=wire) from exc
             finally:
                 conn.close()
 

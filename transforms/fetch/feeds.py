@@ -30,9 +30,9 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms import userstate
 from apache_beam.utils import shared
 
-from transforms.fetch.client import FetchError, Fetcher, FetchSettings, Response, gunzip_bounded, host_of
+from transforms.fetch.client import Fetcher, FetchError, FetchSettings, Response, gunzip_bounded, host_of
 from transforms.inputs.readers import Record, detect_format, parse_bytes
-from transforms.records import RawArticle, RecordError
+from transforms.records import RecordError
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.utils import shared
 
-from transforms.fetch.client import FetchError, Fetcher, FetchSettings, gunzip_bounded, host_of
+from transforms.fetch.client import Fetcher, FetchError, FetchSettings, gunzip_bounded, host_of
 from transforms.inputs.readers import parse_html
 from transforms.normalise.articles import entry_article_id
 from transforms.normalise.urls import is_url

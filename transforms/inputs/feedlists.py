@@ -47,7 +47,7 @@ def parse_opml(data: bytes) -> List[str]:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
-        raise FeedListError(f"not an OPML document: {exc}")
+        raise FeedListError(f"not an OPML document: {exc}") from exc
     if root is None:
         raise FeedListError("not an OPML document")
     out: List[str] = []

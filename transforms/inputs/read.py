@@ -3,17 +3,16 @@ records with a dead-letter output (:class:`ReadFiles`). Feed URLs are fetched by
 :mod:`transforms.fetch`; the batch pipeline wires both (``pipelines.batch.ReadArticles``)."""
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import time
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Iterable, List
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.inputs.expand import expand_input
 from transforms.inputs.readers import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LINE_BYTES, read_input
-from transforms.records import RawArticle, RecordError
+from transforms.records import RecordError
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -17,8 +17,16 @@ import re
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from transforms.normalise.dates import date_from_path
+from transforms.normalise.text import (
+    decode_bytes,
+    html_to_text,
+    is_junk_line,
+    looks_like_html,
+    normalise_line,
+    strip_junk_edges,
+    utf16_codec,
+)
 from transforms.records import RawArticle, RecordError
-from transforms.normalise.text import decode_bytes, utf16_codec, html_to_text, is_junk_line, looks_like_html, normalise_line, strip_junk_edges
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -225,7 +233,8 @@ def article_from_mapping(obj: Any, path: str, index: int, fmt: str, defaults: Op
     NewsAPI-like APIs and JSON Feed items. Unknown fields are ignored."""
     if not isinstance(obj, dict):
         return RecordError(path, index, "parse", "not_an_object",
-                           f"expected a JSON object for an article, got {type(obj).__name__}", RecordError.excerpt_of(json.dumps(obj)[:500]))
+                           f"expected a JSON object for an article, got {type(obj).__name__}",
+                           RecordError.excerpt_of(json.dumps(obj)[:500]))
     defaults = defaults or {}
     keys_lower = {k.lower(): k for k in obj if isinstance(k, str)}
     view = {k: obj[orig] for k, orig in keys_lower.items()}
@@ -264,7 +273,8 @@ def _is_json_feed(obj: Any) -> bool:
 def _json_feed(obj: Dict[str, Any], path: str) -> Iterator[Record]:
     items = obj.get("items") or []
     if not items:
-        yield RecordError(path, None, "parse", "no_entries", "the JSON Feed has no items", RecordError.excerpt_of(json.dumps(obj)[:500]))
+        yield RecordError(path, None, "parse", "no_entries", "the JSON Feed has no items",
+                          RecordError.excerpt_of(json.dumps(obj)[:500]))
         return
     defaults = {"source": _as_text(obj.get("title")), "language": obj.get("language"),
                 "authors": _split_authors(obj.get("authors") or obj.get("author"))}
@@ -374,7 +384,7 @@ def strip_site_suffix(title: Optional[str], site_names: Iterable[Optional[str]])
     if len(parts) == len(_TITLE_SEPARATOR.split(title)):
         return title
     # Rebuild from the original string so separators inside the kept part survive.
-    kept, rest = title, title
+    rest = title
     for _ in range(len(_TITLE_SEPARATOR.split(title)) - len(parts)):
         matches = list(_TITLE_SEPARATOR.finditer(rest))
         rest = rest[: matches[-1].start()]

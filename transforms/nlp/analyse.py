@@ -13,14 +13,14 @@ import logging
 import resource
 import sys
 import time
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.utils import shared
 
-from transforms.nlp.model import ENTITY_PIPES, load_nlp, resolve_model_name
 from transforms.nlp.entities import extract_entities
+from transforms.nlp.model import ENTITY_PIPES, load_nlp, resolve_model_name
 from transforms.records import RecordError
 
 _LOGGER = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ import bisect
 import dataclasses
 import hashlib
 import re
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from transforms.nlp import gazetteer
 
@@ -42,6 +42,7 @@ NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", 
                          "WORK_OF_ART", "LAW", "LANGUAGE"})
 
 _APOS = "'\u2019"
+_NAME_PARTICLES = ("de", "van", "von", "al", "bin", "da", "del", "la", "le")
 _EDGE_CHARS = " \t\r\n\"\u201c\u201d\u2018,;:()[]{}"
 _DETERMINERS = frozenset({"the", "a", "an"})
 
@@ -283,7 +284,7 @@ def apply_person_context(text: str, mentions: Sequence[Mention]) -> List[Mention
                 if len(words) >= 2 and first in _PERSON_TITLES:
                     s, e = trim_mention(text, m.start, m.end, "PERSON")
                     rest = _words(text, s, e)
-                    if rest and all(_is_cap(text[a:b]) or text[a:b] in ("de", "van", "von", "al", "bin", "da", "del", "la", "le") for a, b in rest):
+                    if rest and all(_is_cap(text[a:b]) or text[a:b] in _NAME_PARTICLES for a, b in rest):
                         m = dataclasses.replace(m, start=s, end=e, label="PERSON", canonical="")
                 elif 2 <= len(words) <= 4 and all(_is_cap(text[a:b]) for a, b in (words[0], words[-1])) \
                         and _preceding_word(text, m.start).lower() in _ROLE_WORDS \

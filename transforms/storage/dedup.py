@@ -12,7 +12,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.coders import BooleanCoder
@@ -127,23 +127,6 @@ class _StreamDedupFn(beam.DoFn):
     @userstate.on_timer(EXPIRY)
     def expire(self, seen=beam.DoFn.StateParam(SEEN)):
         seen.clear()
-
-
-class DedupEntries(beam.PTransform):
-    """Raw entries (global window) to first sightings (``raw``) and one ``duplicates`` element
-    (the reason) per dropped entry. See the module docstring for the expiry."""
-
-    def __init__(self, ttl: float, root: Optional[str] = None, job_id: Optional[str] = None):
-        super().__init__()
-        self._ttl = ttl
-        self._root = root
-        self._job_id = job_id
-
-    def expand(self, raw):
-        return (raw
-                | "KeyByEntry" >> beam.Map(lambda r: (entry_key(r), r)).with_output_types(Tuple[str, Any])
-                | "FirstSighting" >> beam.ParDo(_StreamDedupFn(self._ttl, self._root, shared.Shared(), self._job_id)).with_outputs(
-                    DUPLICATES_TAG, main="raw"))
 
 
 class DedupEntries(beam.PTransform):

@@ -15,8 +15,15 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Dict, Iterable, List, Tuple
 
-from transforms.nlp.events.context import (ArticleContext, advance_date, event_date, is_modifier_or_actor, locate,
-                                           new_paragraph, resolve_argument)
+from transforms.nlp.events.context import (
+    ArticleContext,
+    advance_date,
+    event_date,
+    is_modifier_or_actor,
+    locate,
+    new_paragraph,
+    resolve_argument,
+)
 from transforms.nlp.events.lexicon import QUAD_CLASS, Rule
 from transforms.nlp.events.syntax import COLLECTIVE_NOUNS, arguments, flags, match_rule, mode_of
 from transforms.nlp.temporal import find_date_expressions

@@ -15,9 +15,9 @@ import dataclasses
 import weakref
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from transforms.nlp.events.lexicon import candidate_sentence
 from transforms.nlp.events.context import ArticleContext
 from transforms.nlp.events.extract import extract_events
+from transforms.nlp.events.lexicon import candidate_sentence
 
 __all__ = ["PARSE_PIPES", "ParseInput", "event_rows", "event_rows_batch", "parse_docs", "prepare"]
 

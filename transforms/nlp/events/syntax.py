@@ -274,7 +274,6 @@ def match_rule(token) -> Optional[Rule]:
     if head is not None and head.dep_ == "prep" and head.head.i != head.i:
         head = head.head  # "went on strike": the verb governs through the preposition
     head_lemma = head.lemma_.lower() if head is not None else ""
-    preps = {c.lower_ for c in token.children if c.dep_ in ("prep", "agent", "dative")}
     particles = {c.lower_ for c in token.children if c.dep_ == "prt"}
     for rule in rules_for(lemma):
         if rule.pos != pos:
