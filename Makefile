@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 
-.PHONY: install demo test test-all eval bench lock clean
+.PHONY: install demo test test-all test-slow lint eval bench lock clean
 
 $(STAMP): requirements.lock setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+# Only the tests marked slow (CI runs make test, then this: together they are make test-all).
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+# ruff (pyflakes, pycodestyle, isort, bugbear) and mypy (strict for transforms.storage and .fetch), as configured in pyproject.toml
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py

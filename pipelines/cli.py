@@ -10,7 +10,7 @@ import importlib
 import logging
 import sys
 from types import ModuleType
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, NoReturn, Optional, Sequence
 
 from pipelines.common import UsageError
 from pipelines.logs import configure_logging
@@ -39,12 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="newsbeam", description="Ingest news articles and feeds into a partitioned Parquet dataset.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _command_modules().values():
-        module.register(sub)  # type: ignore[attr-defined]
+        module.register(sub)
     return parser
 
 
 def _fail_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    def error(message: str):  # type: ignore[no-untyped-def]
+    def error(message: str) -> NoReturn:
         raise UsageError(message)
     parser.error = error  # type: ignore[method-assign]
     for action in parser._actions:
@@ -74,7 +74,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             parser.print_help(sys.stderr)
             return 2
         module = _command_modules()[args.command]
-        status: int = module.main(args, extra_args)  # type: ignore[attr-defined]
+        status: int = module.main(args, extra_args)
         return status
     except UsageError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)

@@ -73,7 +73,7 @@ def _beam_parser() -> argparse.ArgumentParser:
         seen.add(cls)
         stack.extend(cls.__subclasses__())
         try:
-            cls._add_argparse_args(parser)
+            cls._add_argparse_args(parser)  # type: ignore[arg-type]
         except argparse.ArgumentError:
             pass  # an option registered twice by two views
     return parser

@@ -53,7 +53,7 @@ def make_runner(local: bool, worker_log_level: str = "WARNING") -> Optional[Any]
     if not worker_override_enabled():
         return FnApiRunner(provision_info=info)
 
-    class LocalRunner(FnApiRunner):  # type: ignore[misc]
+    class LocalRunner(FnApiRunner):
         """FnApiRunner whose multi-processing mode starts ``python -m pipelines.worker``
         (Beam sets the subprocess environment inside ``run_pipeline``; this swaps its command)."""
 

@@ -26,7 +26,6 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import apache_beam as beam
 from apache_beam.transforms import window as beam_window
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
-from apache_beam.utils.timestamp import Timestamp
 
 from pipelines.options import DEFAULT_NLP_BATCH_SIZE
 from transforms.fetch.client import FetchSettings
@@ -58,7 +57,7 @@ def periodic_ticks(pipeline: beam.Pipeline, *, start: float, interval: float, st
 class _TagErrorFn(beam.DoFn):
     """An error record to ``("error", (err, ingest time))``: the time is the element's (its tick)."""
 
-    def process(self, err: RecordError, ts: Timestamp = beam.DoFn.TimestampParam) -> Iterator[Tuple[str, Any]]:
+    def process(self, err: RecordError, ts: Any = beam.DoFn.TimestampParam) -> Iterator[Tuple[str, Any]]:
         yield ("error", (err, ts.to_utc_datetime(has_tz=True)))
 
 

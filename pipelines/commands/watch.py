@@ -73,7 +73,7 @@ class Stopper:
 
     def __init__(self):
         self.requested = False
-        self._previous: Dict[int, object] = {}
+        self._previous: Dict[int, Any] = {}
 
     def _handle(self, signum, frame):
         if self.requested:
@@ -129,7 +129,7 @@ def _metric(result, name: str) -> int:
         return 0
 
 
-def _nlp_kwargs(args: argparse.Namespace) -> Dict[str, object]:
+def _nlp_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
     """The entity/event options of ``run`` (``--skip-nlp``, ``--spacy-model``, ``--nlp-batch-size``),
     passed on to ``build_batch`` when the options define them."""
     if not hasattr(args, "skip_nlp"):

@@ -29,7 +29,7 @@ import ssl
 import threading
 import time
 import zlib
-from typing import Callable, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import urljoin, urlsplit
 
 from transforms.normalise.urls import is_url
@@ -149,6 +149,7 @@ class _Decoder:
 
     def __init__(self, encoding: str, limit: int):
         encoding = (encoding or "identity").strip().lower()
+        self._z: Optional[Any] = None
         if encoding in ("gzip", "x-gzip"):
             self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif encoding == "deflate":
@@ -160,7 +161,7 @@ class _Decoder:
         else:
             raise FetchError("unsupported_encoding", f"unsupported Content-Encoding {encoding!r}")
         self._limit = limit
-        self._parts = []
+        self._parts: List[bytes] = []
         self._size = 0
 
     def _add(self, data: bytes) -> None:
@@ -244,6 +245,7 @@ class Fetcher:
         while True:
             status, location, response = self._request(current, validators)
             if status not in _REDIRECTS:
+                assert response is not None  # _request answers every non-redirect with a response
                 return dataclasses.replace(response, url=url)
             if not location:
                 raise FetchError("bad_redirect", f"HTTP {status} without a Location header", status=status)
@@ -270,7 +272,7 @@ class Fetcher:
             headers["If-Modified-Since"] = validators["last_modified"]
         return headers
 
-    def _request(self, url: str, validators: Dict[str, str]):
+    def _request(self, url: str, validators: Dict[str, str]) -> Tuple[int, Optional[str], Optional[Response]]:
         """One request, no redirects followed: (status, location, response)."""
         s = self.settings
         parts = urlsplit(url)
@@ -283,6 +285,7 @@ class Fetcher:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         with self.throttle.slot(host_of(url)):
             deadline = self._clock() + s.total_timeout
+            conn: http.client.HTTPConnection
             if parts.scheme.lower() == "https":
                 conn = http.client.HTTPSConnection(parts.hostname, port, timeout=s.connect_timeout,
                                                    context=ssl.create_default_context())

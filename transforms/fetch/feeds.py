@@ -152,7 +152,7 @@ class _FetchFeedsFn(beam.DoFn):
         self._pending = {}
 
 
-class FetchFeeds(beam.PTransform):
+class FetchFeeds(beam.PTransform[beam.PCollection[Any], beam.pvalue.DoOutputsTuple]):
     """Feed URLs to raw articles (``raw``) and :class:`RecordError` (``errors``).
 
     ``state_root`` is the dataset root whose ``_state`` holds the validators (None: no
@@ -165,7 +165,7 @@ class FetchFeeds(beam.PTransform):
         self._state_root = state_root
         self._run_id = run_id
 
-    def expand(self, urls: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
+    def expand(self, urls: beam.PCollection[Any]) -> beam.pvalue.DoOutputsTuple:
         return (urls
                 | "KeyByHost" >> beam.Map(lambda url: (host_of(url), url)).with_output_types(Tuple[str, str])
                 | "GroupByHost" >> beam.GroupByKey()
@@ -205,7 +205,7 @@ class _PollHostFn(beam.DoFn):
                              counters=self._counters, on_new=keep)
 
 
-class PollFeeds(beam.PTransform):
+class PollFeeds(beam.PTransform[beam.PCollection[Any], beam.pvalue.DoOutputsTuple]):
     """Tick timestamps to raw entries (``raw``), error records (``errors``) and one ``polls``
     element per feed and tick (for the counts). Outputs carry the tick's timestamp."""
 
@@ -214,7 +214,7 @@ class PollFeeds(beam.PTransform):
         self._urls = list(urls)
         self._settings = settings
 
-    def expand(self, ticks: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
+    def expand(self, ticks: beam.PCollection[Any]) -> beam.pvalue.DoOutputsTuple:
         urls = self._urls
         return (ticks
                 | "FeedsPerTick" >> beam.FlatMap(lambda _: [(host_of(u), u) for u in urls]).with_output_types(

@@ -10,7 +10,7 @@ A failed article page is one error record with the feed URL, the entry's ``recor
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional, Tuple
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -22,7 +22,7 @@ from transforms.normalise.articles import entry_article_id
 from transforms.normalise.urls import is_url
 from transforms.records import RawArticle, RecordError
 
-__all__ = ["FetchArticlePages", "with_page", "fetch_page", "ERRORS_TAG"]
+__all__ = ["FetchArticlePages", "with_page", "fetch_page", "page_link", "ERRORS_TAG"]
 
 ERRORS_TAG = "errors"
 _NS = "newsbeam"
@@ -38,15 +38,25 @@ def with_page(entry: RawArticle, page: RawArticle) -> RawArticle:
         source=entry.source or page.source, language=entry.language or page.language)
 
 
-def fetch_page(fetcher: Fetcher, entry: RawArticle, max_bytes: int) -> Tuple[RawArticle, Optional[RecordError]]:
-    """Fetch the page of ``entry.url`` and return the entry with its full text, or the entry
-    unchanged and a ``fetch`` error record."""
+def page_link(entry: RawArticle) -> Optional[str]:
+    """The http(s) page a feed entry links to (its link, else a URL guid), or None."""
+    if entry.input_format != "feed":
+        return None
     link = entry.url if entry.url and is_url(entry.url) else entry.guid
+    return link if link and is_url(link) else None
+
+
+def fetch_page(fetcher: Fetcher, entry: RawArticle, max_bytes: int) -> Tuple[RawArticle, Optional[RecordError]]:
+    """Fetch the page of ``entry`` (:func:`page_link`) and return the entry with its full text, or
+    the entry unchanged and a ``fetch`` error record."""
+    link = page_link(entry)
 
     def failed(kind: str, message: str) -> Tuple[RawArticle, RecordError]:
         return entry, RecordError(entry.input_path, entry.record_index, "fetch", kind,
                                   f"article page {link}: {message}; the feed's summary is kept",
                                   None, entry_article_id(entry))
+    if link is None:
+        return failed("bad_url", "the entry links to no http(s) page")
     try:
         response = fetcher.get(link)
         body = gunzip_bounded(response.body, max_bytes)
@@ -66,11 +76,6 @@ def fetch_page(fetcher: Fetcher, entry: RawArticle, max_bytes: int) -> Tuple[Raw
 
 # ------------------------------------------------------------------ DoFns and transforms
 
-def _wants_page(raw: RawArticle) -> bool:
-    link = raw.url if raw.url and is_url(raw.url) else raw.guid
-    return raw.input_format == "feed" and bool(link) and is_url(link)
-
-
 class _SkipKnownFn(beam.DoFn):
     """Entries whose article is already in ROOT go on unfetched (they are duplicates anyway)."""
 
@@ -84,9 +89,9 @@ class _SkipKnownFn(beam.DoFn):
 
         self._known = shared_article_ids(self._handle, self._root, scope=self._tag)
 
-    def process(self, raw: RawArticle):
-        if _wants_page(raw) and entry_article_id(raw) not in self._known:
-            link = raw.url if raw.url and is_url(raw.url) else raw.guid
+    def process(self, raw: RawArticle) -> Iterator[Any]:
+        link = page_link(raw)
+        if link is not None and entry_article_id(raw) not in self._known:
             yield beam.pvalue.TaggedOutput("fetch", (host_of(link), raw))
         else:
             yield raw
@@ -105,7 +110,7 @@ class _FetchPagesFn(beam.DoFn):
     def setup(self) -> None:
         self._fetcher = Fetcher(self._settings)
 
-    def process(self, element):
+    def process(self, element: Any) -> Iterator[Any]:
         entries = element[1] if self._grouped else [element]
         for entry in entries:
             article, error = fetch_page(self._fetcher, entry, self._settings.max_decompressed_bytes)
@@ -117,7 +122,7 @@ class _FetchPagesFn(beam.DoFn):
             yield article
 
 
-class FetchArticlePages(beam.PTransform):
+class FetchArticlePages(beam.PTransform[beam.PCollection[Any], Dict[str, beam.PCollection[Any]]]):
     """Raw articles to raw articles (``raw``; feed entries with a link get their page's full text)
     and ``fetch`` error records (``errors``) for the pages that failed; entries already in ``root``
     are not fetched (``run_id`` scopes the cache of ROOT's ids). Every input element comes out
@@ -134,7 +139,7 @@ class FetchArticlePages(beam.PTransform):
         self._run_id = run_id
         self._grouped = grouped
 
-    def expand(self, raw):
+    def expand(self, raw: beam.PCollection[Any]) -> Dict[str, beam.PCollection[Any]]:
         split = raw | "SkipKnownArticles" >> beam.ParDo(_SkipKnownFn(self._root, self._run_id, shared.Shared())).with_outputs(
             "fetch", main="keep")
         todo = split.fetch

@@ -47,14 +47,14 @@ def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
 
 
-def _pending_runs(fs, base: str) -> List[str]:
+def _pending_runs(fs: fsspec.AbstractFileSystem, base: str) -> List[str]:
     pending = posixpath.join(base, STATE_DIR, "http-pending")
     if not fs.exists(pending):
         return []
     return sorted(posixpath.basename(p.rstrip("/")) for p in fs.ls(pending, detail=False))
 
 
-def _committed(fs, base: str, run_id: str) -> bool:
+def _committed(fs: fsspec.AbstractFileSystem, base: str, run_id: str) -> bool:
     return fs.exists(posixpath.join(base, "_runs", f"{run_id}.json"))
 
 
@@ -69,7 +69,7 @@ def _merge(into: Dict[str, Dict[str, str]], updates: Dict[str, Dict[str, Any]]) 
             into.pop(url, None)  # the server stopped sending validators
 
 
-def _committed_pending(fs, base: str) -> Tuple[Dict[str, Dict[str, Any]], List[str], List[str]]:
+def _committed_pending(fs: fsspec.AbstractFileSystem, base: str) -> Tuple[Dict[str, Dict[str, Any]], List[str], List[str]]:
     """Validators of committed runs' pending files; committed run ids; orphaned run ids."""
     merged: Dict[str, Dict[str, Any]] = {}
     committed, orphans = [], []
@@ -140,7 +140,8 @@ def save_backoff(root: str, feeds: Dict[str, Dict[str, Any]]) -> None:
 
 def due_feeds(urls: Iterable[str], backoff: Dict[str, Dict[str, Any]], now: _dt.datetime) -> Tuple[List[str], List[str]]:
     """(feeds to fetch now, feeds still backing off)."""
-    due, waiting = [], []
+    due: List[str] = []
+    waiting: List[str] = []
     for url in urls:
         retry_at = (backoff.get(url) or {}).get("retry_at")
         (waiting if retry_at and retry_at > now.isoformat() else due).append(url)

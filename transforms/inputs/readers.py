@@ -405,14 +405,14 @@ def parse_html(data: bytes, path: str) -> Iterator[Record]:
             yield RecordError(path, 0, "parse", "html_extraction_failed", f"HTML extraction failed: {exc}",
                               RecordError.excerpt_of(data))
             return
-        if doc is not None and len((doc.text or "").split()) >= MIN_HTML_WORDS:
+        if doc is not None and not isinstance(doc, dict) and len((doc.text or "").split()) >= MIN_HTML_WORDS:
             break
-    if doc is None or len((doc.text or "").split()) < MIN_HTML_WORDS:
+    if doc is None or isinstance(doc, dict) or len((doc.text or "").split()) < MIN_HTML_WORDS:
         yield RecordError(path, 0, "parse", "no_main_text", "no article text found in the HTML page",
                           RecordError.excerpt_of(data))
         return
     yield RawArticle(
-        input_path=path, record_index=0, input_format="html", text=doc.text,
+        input_path=path, record_index=0, input_format="html", text=doc.text or "",
         title=strip_site_suffix(doc.title, (doc.sitename, doc.hostname)), url=doc.url,
         published=tuple(v for v in (doc.date, date_from_path(path)) if v),
         authors=_split_authors(doc.author), source=doc.sitename or doc.hostname, language=doc.language,
@@ -633,11 +633,11 @@ class _TooLarge(Exception):
 def _decompressing(raw: io.BufferedIOBase) -> io.BufferedIOBase:
     head = raw.peek(6)[:6] if hasattr(raw, "peek") else b""
     if head.startswith(b"\x1f\x8b"):
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=raw)
     if head.startswith(b"BZh"):
-        return bz2.BZ2File(raw)  # type: ignore[return-value]
+        return bz2.BZ2File(raw)
     if head.startswith(b"\xfd7zXZ\x00"):
-        return lzma.LZMAFile(raw)  # type: ignore[return-value]
+        return lzma.LZMAFile(raw)  # type: ignore[arg-type]
     return raw
 
 

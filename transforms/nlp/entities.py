@@ -220,9 +220,9 @@ def apply_aliases(text: str, mentions: Sequence[Mention]) -> List[Mention]:
             out = [m for m in out if m not in overlapping] + [hit]
     for i, m in enumerate(out):
         if m.source != "alias" and m.label in NAME_LABELS:
-            alias = gazetteer.lookup_alias(_surface(text, m))
-            if alias is not None:
-                out[i] = dataclasses.replace(m, label=alias.label, canonical=alias.canonical, source="alias")
+            found = gazetteer.lookup_alias(_surface(text, m))
+            if found is not None:
+                out[i] = dataclasses.replace(m, label=found.label, canonical=found.canonical, source="alias")
     return sorted(out, key=lambda m: (m.start, m.end))
 
 

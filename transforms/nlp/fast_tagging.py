@@ -137,9 +137,9 @@ class FastAttributeRuler:
         values = doc.to_array(list(self._array_attrs))
         columns = {attr: j for j, attr in enumerate(self._array_attrs)}
         others = []
-        for rule, start, index in matches:
+        for rule, start, offset in matches:
             attrs = self._attrs[rule]
-            position = start + index
+            position = start + offset
             for attr, value in attrs.items():
                 j = columns.get(attr)
                 if j is None:

@@ -61,11 +61,11 @@ def _tables():
     try:
         import pycountry
 
-        for c in pycountry.countries:
+        for country in pycountry.countries:
             for attr in ("name", "official_name", "common_name"):
-                value = getattr(c, attr, None)
+                value = getattr(country, attr, None)
                 if value and "," not in value:
-                    country_names.setdefault(value, c.alpha_2)
+                    country_names.setdefault(value, country.alpha_2)
     except ImportError:  # pragma: no cover - pycountry is a dependency
         pass
     for short, code in {"US": "US", "U.S.": "US", "USA": "US", "America": "US", "UK": "GB", "U.K.": "GB",

@@ -88,7 +88,7 @@ def _to_array(values) -> array:
     import numpy as np
 
     out = array(_TYPECODE[values.dtype.itemsize])
-    out.frombytes(memoryview(np.ascontiguousarray(values)).cast("B"))
+    out.frombytes(memoryview(np.ascontiguousarray(values)).cast("B"))  # type: ignore[arg-type]
     return out
 
 

@@ -7,7 +7,6 @@ from typing import Any, Dict, Iterator, Optional, Union
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from apache_beam.utils.timestamp import Timestamp
 
 from transforms.normalise.articles import build_article
 from transforms.records import RawArticle, RecordError
@@ -44,7 +43,7 @@ class _NormaliseFn(beam.DoFn):
         self._ingested_at = ingested_at
         self._errors = Metrics.counter("newsbeam", "normalise_errors")
 
-    def process(self, raw: RawArticle, ts: Timestamp = beam.DoFn.TimestampParam) -> Iterator[Any]:
+    def process(self, raw: RawArticle, ts: Any = beam.DoFn.TimestampParam) -> Iterator[Any]:
         ingested_at = self._ingested_at or ts.to_utc_datetime(has_tz=True)
         result = normalise_record(raw, run_id=self._run_id, ingested_at=ingested_at)
         if isinstance(result, RecordError):

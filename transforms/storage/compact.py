@@ -211,7 +211,7 @@ def _roll_forward(fs: fsspec.AbstractFileSystem, base: str, state: Dict[str, Any
     _LOGGER.warning("completed the interrupted compaction of %s dt=%s", active["table"], active["dt"])
 
 
-def _merge_group(fs, group: List[SourceFile], table: str) -> pa.Table:
+def _merge_group(fs: fsspec.AbstractFileSystem, group: List[SourceFile], table: str) -> pa.Table:
     parts = []
     schema = schemas.file_schema(table)
     for source in group:
@@ -220,7 +220,7 @@ def _merge_group(fs, group: List[SourceFile], table: str) -> pa.Table:
     return pa.concat_tables(parts)
 
 
-def _compact_partition(fs, base: str, table: str, dt: str, files: List[str], compaction_id: str,
+def _compact_partition(fs: fsspec.AbstractFileSystem, base: str, table: str, dt: str, files: List[str], compaction_id: str,
                        target_rows: int, target_bytes: int, epoch: int, dry_run: bool,
                        on_step: Callable[[str], None]) -> Tuple[PartitionResult, int]:
     sources = [_footer(fs, f) for f in files]

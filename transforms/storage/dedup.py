@@ -12,7 +12,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.coders import BooleanCoder
@@ -32,7 +32,7 @@ __all__ = ["Deduplicate", "DedupEntries", "pick_first", "entry_key", "DUPLICATES
 DUPLICATES_TAG = "duplicates"
 
 
-def pick_first(rows: Iterable[Dict[str, Any]]) -> Tuple[Dict[str, Any], list]:
+def pick_first(rows: Iterable[Dict[str, Any]]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
     """The row kept among rows of one article_id (the first by input path, then record index,
     so the choice does not depend on the runner's order) and the others."""
     ordered = sorted(rows, key=lambda r: (r["input_path"], r["record_index"]))
@@ -51,7 +51,7 @@ class _DedupFn(beam.DoFn):
         # One load of ROOT's ids per worker process, shared by all threads of the process.
         self._existing = shared_article_ids(self._handle, self._root, scope=self._run_id)
 
-    def process(self, element: Tuple[str, Iterable[Dict[str, Any]]]):
+    def process(self, element: Tuple[str, Iterable[Dict[str, Any]]]) -> Iterator[Any]:
         article_id, rows = element
         keep, rest = pick_first(rows)
         for row in rest:
@@ -69,7 +69,7 @@ def _duplicate(row: Dict[str, Any], reason: str) -> Dict[str, Any]:
             "record_index": row["record_index"], "reason": reason}
 
 
-class Deduplicate(beam.PTransform):
+class Deduplicate(beam.PTransform[beam.PCollection[Any], beam.pvalue.DoOutputsTuple]):
     """Articles to unique articles (main) and ``duplicates`` (article_id, input_path,
     record_index, reason ``in_run`` | ``in_root``)."""
 
@@ -78,7 +78,7 @@ class Deduplicate(beam.PTransform):
         self._root = root
         self._run_id = run_id
 
-    def expand(self, articles):
+    def expand(self, articles: beam.PCollection[Any]) -> beam.pvalue.DoOutputsTuple:
         return (articles
                 | "KeyByArticleId" >> beam.Map(lambda row: (row["article_id"], row))
                 | "GroupByArticleId" >> beam.GroupByKey()
@@ -110,8 +110,8 @@ class _StreamDedupFn(beam.DoFn):
         self._in_root = shared_article_ids(self._handle, self._root, scope=f"stream-{self._job_id}",
                                            except_job=self._job_id)
 
-    def process(self, element: Tuple[str, RawArticle], ts=beam.DoFn.TimestampParam,
-                seen=beam.DoFn.StateParam(SEEN), expiry=beam.DoFn.TimerParam(EXPIRY)):
+    def process(self, element: Tuple[str, RawArticle], ts: Any = beam.DoFn.TimestampParam,
+                seen: Any = beam.DoFn.StateParam(SEEN), expiry: Any = beam.DoFn.TimerParam(EXPIRY)) -> Iterator[Any]:
         key, raw = element
         expiry.set(ts + self._ttl)  # every sighting keeps the key for another ttl
         if seen.read():
@@ -125,11 +125,11 @@ class _StreamDedupFn(beam.DoFn):
         yield raw
 
     @userstate.on_timer(EXPIRY)
-    def expire(self, seen=beam.DoFn.StateParam(SEEN)):
+    def expire(self, seen: Any = beam.DoFn.StateParam(SEEN)) -> None:
         seen.clear()
 
 
-class DedupEntries(beam.PTransform):
+class DedupEntries(beam.PTransform[beam.PCollection[Any], beam.pvalue.DoOutputsTuple]):
     """Raw entries (global window) to first sightings (``raw``) and one ``duplicates`` element
     (the reason) per dropped entry. See the module notes for the expiry."""
 
@@ -139,7 +139,7 @@ class DedupEntries(beam.PTransform):
         self._root = root
         self._job_id = job_id
 
-    def expand(self, raw: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
+    def expand(self, raw: beam.PCollection[Any]) -> beam.pvalue.DoOutputsTuple:
         return (raw
                 | "KeyByEntry" >> beam.Map(lambda r: (entry_key(r), r)).with_output_types(Tuple[str, Any])
                 | "FirstSighting" >> beam.ParDo(

@@ -7,7 +7,7 @@ articles, the stream's dedup). Loading reads the ``article_id`` column of every 
 from __future__ import annotations
 
 import posixpath
-from typing import FrozenSet, Optional
+from typing import FrozenSet, Optional, Set
 
 import pyarrow.parquet as pq
 from apache_beam.utils import shared
@@ -36,7 +36,7 @@ def existing_article_ids(root: str, except_job: Optional[str] = None) -> FrozenS
     ``except_job``, not those of that streaming job's own windows (files named
     ``part-<window start>-<job id>-...``), which its expiring dedup state governs."""
     fs, _ = filesystem(root)
-    ids: set = set()
+    ids: Set[str] = set()
     own = f"-{except_job}-" if except_job else None
     for path in committed_files(root, "articles"):
         if own and own in posixpath.basename(path):

@@ -126,7 +126,8 @@ def commit_run(root: str, run_id: str, staged: Iterable[StagedFile], manifest: D
     return manifest
 
 
-def _finish_commit(fs, base: str, run_id: str, moves: List[Tuple[str, str]], manifest: Dict[str, Any], journal: str) -> None:
+def _finish_commit(fs: fsspec.AbstractFileSystem, base: str, run_id: str, moves: List[Tuple[str, str]],
+                   manifest: Dict[str, Any], journal: str) -> None:
     _apply_moves(fs, moves)
     write_json_atomic(fs, posixpath.join(base, "_runs", f"{run_id}.json"), manifest)
     fs.rm(journal)
@@ -139,7 +140,7 @@ def recover(root: str) -> List[str]:
     """Roll forward every commit that a killed run left half done; returns their run ids."""
     fs, base = filesystem(root)
     runs = posixpath.join(base, "_runs")
-    done = []
+    done: List[str] = []
     if not fs.exists(runs):
         return done
     for journal in sorted(fs.glob(posixpath.join(runs, "*.commit.json"))):

@@ -118,7 +118,7 @@ class _CommitWindowFn(beam.DoFn):
         yield commit_run(self._root, run_id, staged, manifest)
 
 
-class WriteWindows(beam.PTransform):
+class WriteWindows(beam.PTransform[beam.PCollection[Any], beam.PCollection[Any]]):
     """Tagged items in fixed windows (see the module notes) to one committed run per window;
     outputs the manifests. ``inputs`` and ``options`` are recorded in every manifest.
 
@@ -132,7 +132,7 @@ class WriteWindows(beam.PTransform):
         manifest_fn = functools.partial(make_manifest, inputs=list(inputs), options=dict(options))
         self._fn = _CommitWindowFn(root, job_id, max_rows, manifest_fn)
 
-    def expand(self, tagged: beam.PCollection) -> beam.PCollection:
+    def expand(self, tagged: beam.PCollection[Any]) -> beam.PCollection[Any]:
         return (tagged
                 | "OneKeyPerWindow" >> beam.Map(lambda item: ("window", item))
                 | "GroupWindow" >> beam.GroupByKey()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -52,7 +52,7 @@ class _WritePartsFn(beam.DoFn):
         self._files_written.inc()
         return staged
 
-    def process(self, row: Dict[str, Any]):
+    def process(self, row: Dict[str, Any]) -> Iterator[StagedFile]:
         dt = row["dt"].isoformat()
         self._buffers[dt].append(row)
         size = len(row.get("text") or "") + self._ROW_OVERHEAD
@@ -63,12 +63,12 @@ class _WritePartsFn(beam.DoFn):
         while self._buffered > self._max_buffered and self._buffers:
             yield self._flush(max(self._sizes, key=self._sizes.__getitem__))
 
-    def finish_bundle(self):
+    def finish_bundle(self) -> Iterator[Any]:
         for dt in sorted(self._buffers):
             yield GlobalWindows.windowed_value(self._flush(dt))
 
 
-class WriteTable(beam.PTransform):
+class WriteTable(beam.PTransform[beam.PCollection[Any], beam.PCollection[Any]]):
     """Rows of one table to staged Parquet files under ``ROOT/_staging/<run_id>``; outputs the
     :class:`StagedFile` records that :class:`CommitRun` makes visible."""
 
@@ -77,7 +77,7 @@ class WriteTable(beam.PTransform):
         super().__init__()
         self._args = (root, table, run_id, max_rows, max_bytes, max_buffered_bytes)
 
-    def expand(self, rows):
+    def expand(self, rows: beam.PCollection[Any]) -> beam.PCollection[Any]:
         return rows | "WriteParts" >> beam.ParDo(_WritePartsFn(*self._args))
 
 
@@ -95,7 +95,8 @@ class Counted:
 _STAGED = "__staged_files__"
 
 
-def _tally_item(element, name: str, key, value):
+def _tally_item(element: Any, name: str, key: Optional[Callable[[Any], Any]],
+                value: Optional[Callable[[Any], int]]) -> Tuple[str, Any, Any]:
     return name, (key(element) if key else None), (value(element) if value else 1)
 
 
@@ -107,10 +108,10 @@ class _TallyFn(beam.CombineFn):
         self._scalars = tuple(scalars)
         self._keyed = tuple(keyed)
 
-    def create_accumulator(self):
+    def create_accumulator(self) -> Dict[str, Any]:
         return {}
 
-    def add_input(self, acc, item):
+    def add_input(self, acc: Dict[str, Any], item: Tuple[str, Any, Any]) -> Dict[str, Any]:
         name, key, value = item
         if name == _STAGED:
             acc.setdefault(_STAGED, []).append(value)
@@ -121,7 +122,7 @@ class _TallyFn(beam.CombineFn):
             per_key[key] = per_key.get(key, 0) + value
         return acc
 
-    def merge_accumulators(self, accs):
+    def merge_accumulators(self, accs: Iterable[Dict[str, Any]]) -> Dict[str, Any]:
         out: Dict[str, Any] = {}
         for acc in accs:
             for name, v in acc.items():
@@ -134,7 +135,7 @@ class _TallyFn(beam.CombineFn):
                     self.add_input(out, (name, None, v))
         return out
 
-    def extract_output(self, acc):
+    def extract_output(self, acc: Dict[str, Any]) -> Dict[str, Any]:
         out = {name: acc.get(name, 0) for name in self._scalars}
         out.update({name: dict(acc.get(name, {})) for name in self._keyed})
         out[_STAGED] = list(acc.get(_STAGED, []))
@@ -147,14 +148,14 @@ class _CommitFn(beam.DoFn):
         self._run_id = run_id
         self._make_manifest = make_manifest
 
-    def process(self, tally: Dict[str, Any]):
+    def process(self, tally: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
         counts = dict(tally)
         staged: List[StagedFile] = counts.pop(_STAGED)
         manifest = self._make_manifest(**counts)
         yield commit_run(self._root, self._run_id, staged, manifest)
 
 
-class CommitRun(beam.PTransform):
+class CommitRun(beam.PTransform[beam.PCollection[Any], beam.PCollection[Any]]):
     """All staged files of a run, plus the run's counts (:class:`Counted` keyword arguments), to
     one commit: the files move into place and the manifest is written. ``make_manifest``
     receives the counts as keyword arguments and returns the manifest dict (without the file
@@ -167,7 +168,7 @@ class CommitRun(beam.PTransform):
         self._make_manifest = make_manifest
         self._counts = counts
 
-    def expand(self, staged):
+    def expand(self, staged: beam.PCollection[Any]) -> beam.PCollection[Any]:
         parts = [staged | "TallyStagedFiles" >> beam.Map(lambda f: (_STAGED, None, f))]
         for name, counted in self._counts.items():
             parts.append(counted.pcoll | f"Tally_{name}" >> beam.Map(_tally_item, name, counted.key, counted.value))

@@ -40,7 +40,8 @@ class ArticleContext:
             if e["label"] in ("GPE", "LOC", "FAC") and geocode(e["canonical"]) is not None:
                 counts[e["canonical"]] = counts.get(e["canonical"], 0) + 1
         if counts:
-            name = max(counts, key=lambda k: (counts[k], -SPECIFICITY.get(geocode(k).kind, 0)))
+            points = {k: geocode(k) for k in counts}
+            name = max(counts, key=lambda k: (counts[k], -SPECIFICITY.get(getattr(points[k], "kind", ""), 0)))
             self.dominant_place = (name, geocode(name))
 
     def entities_in(self, start: int, end: int) -> List[Dict[str, Any]]:
@@ -109,8 +110,8 @@ def locate(sent_start: int, sent_end: int, ctx: ArticleContext, modifier_starts=
     """(name, GeoPoint or None, source) for the event's sentence, else the article's dominant place."""
     places = [e for e in ctx.entities_in(sent_start, sent_end) if e["label"] in ("GPE", "LOC", "FAC")
               and e["start_char"] not in modifier_starts]
-    coded = [(e, geocode(e["canonical"]) or geocode(e["text"])) for e in places]
-    coded = [(e, g) for e, g in coded if g is not None]
+    looked_up = [(e, geocode(e["canonical"]) or geocode(e["text"])) for e in places]
+    coded = [(e, g) for e, g in looked_up if g is not None]
     if coded:
         e, g = max(coded, key=lambda eg: (SPECIFICITY.get(eg[1].kind, 0), -eg[0]["start_char"]))
         return e["canonical"], g, "sentence"

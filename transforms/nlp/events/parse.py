@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from transforms.nlp.events.context import ArticleContext
 from transforms.nlp.events.extract import extract_events
@@ -49,7 +49,7 @@ def prepare(doc, entities: Sequence[Dict[str, Any]]) -> ParseInput:
     sentences = [(s.text, s.start_char) for s in sents]
     words: List[str] = []
     spaces: List[bool] = []
-    starts: List[Optional[bool]] = []
+    starts: List[Optional[Union[bool, int]]] = []
     segments: List[Tuple[int, int, int, int]] = []
     char = 0
     for i, sent in enumerate(sents):
@@ -73,7 +73,7 @@ def prepare(doc, entities: Sequence[Dict[str, Any]]) -> ParseInput:
 
 def _set_entities(parse_doc, segments: Sequence[Tuple[int, int, int, int]],
                   entities: Sequence[Dict[str, Any]]) -> None:
-    spans = []
+    spans: List[Any] = []
     ordered = sorted(entities, key=lambda e: e["start_char"])
     k = 0
     for _, first, end, offset in segments:
