@@ -151,3 +151,26 @@ def test_the_wheel_holds_every_package_and_data_file(tmp_path):
                              check=True).stdout.split()
     missing = [f for f in tracked if not f.endswith((".pyc",)) and f not in names]
     assert missing == []
+
+
+def test_public_transforms_declare_their_element_types():
+    """Every public PTransform of ``transforms`` says what it takes (``with_input_types``; the
+    composites that make new elements say what they give)."""
+    import importlib
+    import inspect
+
+    import apache_beam as beam
+
+    missing = []
+    for name in MODULES:
+        if not name.startswith("transforms"):
+            continue
+        module = importlib.import_module(name)
+        for attr in getattr(module, "__all__", ()):
+            obj = getattr(module, attr, None)
+            if inspect.isclass(obj) and issubclass(obj, beam.PTransform) and obj.__module__ == name:
+                hints = getattr(obj, "_type_hints", None)  # what beam.typehints.with_*_types set on the class
+                declared = hints is not None and (hints.input_types is not None or hints.output_types is not None)
+                if not declared:
+                    missing.append(f"{name}.{attr}")
+    assert missing == []

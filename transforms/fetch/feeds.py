@@ -152,6 +152,7 @@ class _FetchFeedsFn(beam.DoFn):
         self._pending = {}
 
 
+@beam.typehints.with_input_types(str)
 class FetchFeeds(beam.PTransform[beam.PCollection[Any], beam.pvalue.DoOutputsTuple]):
     """Feed URLs to raw articles (``raw``) and :class:`RecordError` (``errors``).
 
@@ -205,6 +206,7 @@ class _PollHostFn(beam.DoFn):
                              counters=self._counters, on_new=keep)
 
 
+@beam.typehints.with_input_types(Any)
 class PollFeeds(beam.PTransform[beam.PCollection[Any], beam.pvalue.DoOutputsTuple]):
     """Tick timestamps to raw entries (``raw``), error records (``errors``) and one ``polls``
     element per feed and tick (for the counts). Outputs carry the tick's timestamp."""

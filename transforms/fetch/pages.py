@@ -122,6 +122,7 @@ class _FetchPagesFn(beam.DoFn):
             yield article
 
 
+@beam.typehints.with_input_types(RawArticle)
 class FetchArticlePages(beam.PTransform[beam.PCollection[Any], Dict[str, beam.PCollection[Any]]]):
     """Raw articles to raw articles (``raw``; feed entries with a link get their page's full text)
     and ``fetch`` error records (``errors``) for the pages that failed; entries already in ``root``

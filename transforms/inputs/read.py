@@ -59,6 +59,7 @@ class _ReadFileFn(beam.DoFn):
             _LOGGER.info("progress: read %d files, %d records in this worker", self._count_files, self._count_records)
 
 
+@beam.typehints.with_output_types(str)
 class ExpandInputs(beam.PTransform):
     """Input patterns (files, folders, globs, fsspec URLs, http(s) URLs, feed lists) to one element
     per input file or URL (see :func:`transforms.inputs.expand.expand_input`), spread over workers."""
@@ -74,6 +75,7 @@ class ExpandInputs(beam.PTransform):
                 | "SpreadFiles" >> beam.Reshuffle())
 
 
+@beam.typehints.with_input_types(str)
 class ReadFiles(beam.PTransform):
     """File paths (local or fsspec URLs) to raw records (``raw``: :class:`RawArticle`) and error
     records (``errors``: :class:`RecordError`), each format by its reader (:mod:`transforms.inputs.readers`);

@@ -203,6 +203,7 @@ class _AnalyseFn(beam.DoFn):
         self._peak_rss_mb.set(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 
+@beam.typehints.with_input_types(Dict[str, Any])
 class AnalyseArticles(beam.PTransform):
     """``articles`` rows (dicts) to NLP outputs, in one spaCy pass per article.
 

@@ -53,6 +53,7 @@ class _NormaliseFn(beam.DoFn):
             yield result
 
 
+@beam.typehints.with_input_types(RawArticle)
 class Normalise(beam.PTransform):
     """Raw records to ``articles`` rows (``articles``) and :class:`RecordError` (``errors``).
 

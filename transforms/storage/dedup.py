@@ -69,6 +69,7 @@ def _duplicate(row: Dict[str, Any], reason: str) -> Dict[str, Any]:
             "record_index": row["record_index"], "reason": reason}
 
 
+@beam.typehints.with_input_types(Dict[str, Any])
 class Deduplicate(beam.PTransform[beam.PCollection[Any], beam.pvalue.DoOutputsTuple]):
     """Articles to unique articles (main) and ``duplicates`` (article_id, input_path,
     record_index, reason ``in_run`` | ``in_root``)."""
@@ -129,6 +130,7 @@ class _StreamDedupFn(beam.DoFn):
         seen.clear()
 
 
+@beam.typehints.with_input_types(RawArticle)
 class DedupEntries(beam.PTransform[beam.PCollection[Any], beam.pvalue.DoOutputsTuple]):
     """Raw entries (global window) to first sightings (``raw``) and one ``duplicates`` element
     (the reason) per dropped entry. See the module notes for the expiry."""

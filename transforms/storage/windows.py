@@ -118,6 +118,8 @@ class _CommitWindowFn(beam.DoFn):
         yield commit_run(self._root, run_id, staged, manifest)
 
 
+@beam.typehints.with_input_types(Tuple[str, Any])
+@beam.typehints.with_output_types(Dict[str, Any])
 class WriteWindows(beam.PTransform[beam.PCollection[Any], beam.PCollection[Any]]):
     """Tagged items in fixed windows (see the module notes) to one committed run per window;
     outputs the manifests. ``inputs`` and ``options`` are recorded in every manifest.

@@ -68,6 +68,8 @@ class _WritePartsFn(beam.DoFn):
             yield GlobalWindows.windowed_value(self._flush(dt))
 
 
+@beam.typehints.with_input_types(Dict[str, Any])
+@beam.typehints.with_output_types(StagedFile)
 class WriteTable(beam.PTransform[beam.PCollection[Any], beam.PCollection[Any]]):
     """Rows of one table to staged Parquet files under ``ROOT/_staging/<run_id>``; outputs the
     :class:`StagedFile` records that :class:`CommitRun` makes visible."""
@@ -155,6 +157,8 @@ class _CommitFn(beam.DoFn):
         yield commit_run(self._root, self._run_id, staged, manifest)
 
 
+@beam.typehints.with_input_types(StagedFile)
+@beam.typehints.with_output_types(Dict[str, Any])
 class CommitRun(beam.PTransform[beam.PCollection[Any], beam.PCollection[Any]]):
     """All staged files of a run, plus the run's counts (:class:`Counted` keyword arguments), to
     one commit: the files move into place and the manifest is written. ``make_manifest``
