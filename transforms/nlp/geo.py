@@ -33,7 +33,7 @@ class GeoPoint:
 @functools.lru_cache(maxsize=None)
 @gc_paused()
 def _tables():
-    from transforms.nlp.gazetteer import cities_by_population, geonames
+    from transforms.nlp.gazetteer import cities_by_population, geonames, lookup_place, place_aliases
 
     gc = geonames()
     by_population = cities_by_population()
@@ -68,13 +68,10 @@ def _tables():
                     country_names.setdefault(value, country.alpha_2)
     except ImportError:  # pragma: no cover - pycountry is a dependency
         pass
-    for short, code in {"US": "US", "U.S.": "US", "USA": "US", "America": "US", "UK": "GB", "U.K.": "GB",
-                        "Britain": "GB", "Great Britain": "GB", "Russia": "RU", "South Korea": "KR",
-                        "North Korea": "KP", "Iran": "IR", "Syria": "SY", "Vietnam": "VN", "Laos": "LA",
-                        "Bolivia": "BO", "Venezuela": "VE", "Tanzania": "TZ", "Taiwan": "TW", "Moldova": "MD",
-                        "Czech Republic": "CZ", "Ivory Coast": "CI", "Congo": "CG", "DR Congo": "CD",
-                        "Palestine": "PS", "West Bank": "PS", "Turkey": "TR"}.items():
-        country_names.setdefault(short, code)
+    for form, canonical in place_aliases().items():  # "US", "U.K.", "Palestine", "West Bank", ...
+        place = lookup_place(canonical)
+        if place is not None and place.kind == "country":
+            country_names.setdefault(form, place.country_code)
     return cities, states, largest_in_state, countries, capital, country_names
 
 
