@@ -70,7 +70,7 @@ def _tables():
         pass
     for form, canonical in place_aliases().items():  # "US", "U.K.", "Palestine", "West Bank", ...
         place = lookup_place(canonical)
-        if place is not None and place.kind == "country":
+        if place is not None and place.kind == "country" and place.country_code:
             country_names.setdefault(form, place.country_code)
     return cities, states, largest_in_state, countries, capital, country_names
 
