@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional, Tuple
+
+from schemas.rows import ErrorRow
 
 __all__ = ["RawArticle", "RecordError", "error_row", "EXCERPT_CHARS"]
 
@@ -55,7 +57,7 @@ class RecordError:
         return "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text)
 
 
-def error_row(err: RecordError, run_id: str, ingested_at: _dt.datetime) -> Dict[str, Any]:
+def error_row(err: RecordError, run_id: str, ingested_at: _dt.datetime) -> ErrorRow:
     """An ``errors`` table row (see ``schemas.ERRORS``); errors are partitioned by ingest date."""
     return {
         "input_path": err.input_path, "record_index": err.record_index, "stage": err.stage,

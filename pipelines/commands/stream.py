@@ -33,6 +33,8 @@ __all__ = ["register", "main"]
 
 def register(subparsers: Any) -> None:
     from pipelines.options import FetchOptions, add_nlp_args
+    from transforms.inputs.readers import DEFAULT_MAX_FILE_BYTES
+    from transforms.storage.sink import DEFAULT_MAX_ROWS_PER_FILE
 
     parser = subparsers.add_parser(
         "stream", help="Run the streaming pipeline (Flink, Dataflow) over FEED... into ROOT.",
@@ -55,9 +57,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--ticks", type=positive_int, default=None, metavar="N",
                         help="Poll N times and stop (a bounded run; needed with the local runner).")
     parser.add_argument("--max-file-bytes", "--max_file_bytes", dest="max_file_bytes", type=positive_int,
-                        default=64 * 1024 * 1024, help="Largest decompressed HTTP body.")
+                        default=DEFAULT_MAX_FILE_BYTES, help="Largest decompressed HTTP body.")
     parser.add_argument("--max-rows-per-file", "--max_rows_per_file", dest="max_rows_per_file", type=positive_int,
-                        default=50_000, help="Most rows in one output Parquet file.")
+                        default=DEFAULT_MAX_ROWS_PER_FILE, help="Most rows in one output Parquet file.")
     add_nlp_args(parser)
     parser.add_argument("--runner", default=None,
                         help="A streaming runner: FlinkRunner or DataflowRunner, with its own options after it "

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-from typing import Any, Dict, Optional, Union
+from typing import Optional, Union
 from urllib.parse import urlsplit
 
+from schemas.rows import ArticleRow
 from transforms.normalise.dates import parse_datetime
 from transforms.normalise.language import detect_language
 from transforms.normalise.text import count_words, html_to_text, looks_like_html, normalise_line, normalise_text
@@ -27,7 +28,7 @@ def _clean_title(title: Optional[str]) -> Optional[str]:
     return title[:_MAX_TITLE] or None
 
 
-def build_article(raw: RawArticle, *, run_id: str, ingested_at: _dt.datetime) -> Union[Dict[str, Any], RecordError]:
+def build_article(raw: RawArticle, *, run_id: str, ingested_at: _dt.datetime) -> Union[ArticleRow, RecordError]:
     """Normalise ``raw`` into a row of the ``articles`` table (see ``schemas.ARTICLES``).
 
     Returns a :class:`RecordError` (stage ``normalise``) when nothing usable is left, e.g. the text

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Dict, Iterator, Optional, Union
+from typing import Any, Iterator, Optional, Union
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from schemas.rows import ArticleRow
 from transforms.normalise.articles import build_article
 from transforms.records import RawArticle, RecordError
 
@@ -20,7 +21,7 @@ MAX_TEXT_CHARS = 2_000_000
 a 50 MB "article" would take over 1 GB of memory for nothing anyone reads."""
 
 
-def normalise_record(raw: RawArticle, *, run_id: str, ingested_at: _dt.datetime) -> Union[Dict[str, Any], RecordError]:
+def normalise_record(raw: RawArticle, *, run_id: str, ingested_at: _dt.datetime) -> Union[ArticleRow, RecordError]:
     """An ``articles`` row, or the ``normalise`` error record that replaces it: a text longer than
     :data:`MAX_TEXT_CHARS` (``text_too_long``), no text left (``empty_text``), or any exception
     (``normalise_failed``: a bug or a pathological input is one error row, never a crashed run)."""

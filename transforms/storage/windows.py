@@ -59,7 +59,7 @@ def tally_window(items: Iterable[Tuple[str, Any]], run_id: str, start: _dt.datet
             tables[_TABLE_KINDS[kind]].append(dict(value, run_id=run_id))
         elif kind == "error":
             err, ingested_at = value
-            tables["errors"].append(error_row(err, run_id, ingested_at or start))
+            tables["errors"].append(dict(error_row(err, run_id, ingested_at or start)))
         elif kind == "read":
             read += value
         elif kind == "duplicate":
