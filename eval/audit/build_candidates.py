@@ -1,0 +1,128 @@
+"""Build the audit set's candidate sentences (``eval/gold/audit/sentences.jsonl``) from ../shared/corpora.
+
+Run once from the repository root: ``.venv/bin/python eval/audit/build_candidates.py``. Deterministic: the
+same corpora give the same file. Sources (English only): the fundus article pages of English-language
+publishers (gold body text), the English real feeds (entry title + summary), VOA stories, PETRARCH2
+validation sentences and the PLOVER gold records' texts. Per document, sentences holding a trigger word
+(``candidate_sentence``) are preferred, plus one without, so that the set measures precision where the
+lexicon fires and recall where it should. Each sentence keeps its document (title, URL, section, the
+sentence's character span in the document's text, which :func:`docs` rebuilds from the corpora (the
+texts are not copied here), so the system can be run on the article as it would be in production, with
+the article as context. ``split`` is ``tune`` or ``held-out`` by a hash of the
+document id (a document's sentences are all on one side).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+CORPORA = REPO.parent / "shared" / "corpora"
+OUT = REPO / "eval" / "gold" / "audit" / "sentences.jsonl"
+ENGLISH_FUNDUS = ("us", "uk", "za", "ca", "au", "ind", "ls", "na", "tz", "my")
+ENGLISH_FEEDS = ("rss-parser/guardian.rss", "feed-rs/rss_2.0_bbc.xml", "feed-rs/rss_2.0_nbcny.xml",
+                 "feed-rs/rss_2.0_wirecutter.xml", "rss-parser/content-encoded.rss", "rss-parser/feedburner.atom",
+                 "feed-rs/atom_mediarss_newscred_1.xml")
+_SENT = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[\"“‘(]?[A-Z0-9])")
+
+
+def _h(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def split(doc_id: str) -> str:
+    return "held-out" if int(_h(doc_id)[:8], 16) % 2 else "tune"
+
+
+def sentences(text: str):
+    """(start, end) spans of the sentences of ``text`` (paragraphs, then a light regex)."""
+    pos = 0
+    for para in text.split("\n\n"):
+        start = text.index(para, pos) if para else pos
+        offset = start
+        for piece in _SENT.split(para):
+            i = text.index(piece, offset)
+            if piece.strip():
+                yield i, i + len(piece)
+            offset = i + len(piece)
+        pos = start + len(para)
+
+
+def docs():
+    from transforms.inputs.readers import read_input
+    from transforms.records import RawArticle
+    from transforms.normalise.text import html_to_text
+
+    pairs = json.loads((CORPORA / "news-html-fundus" / "pairs.json").read_text())
+    gold_cache = {}
+    for p in pairs:
+        if p["group"] not in ENGLISH_FUNDUS:
+            continue
+        path = CORPORA / "news-html-fundus" / p["gold_json"]
+        gold = gold_cache.setdefault(path, json.loads(path.read_text()))[p["gold_key"]]
+        paras = [x for s in gold["body"]["sections"] for x in s["paragraphs"]]
+        yield {"doc": f"fundus/{p['html']}", "source": "fundus", "title": gold.get("title"), "url": p["url"],
+               "section": ", ".join(gold.get("topics") or []), "text": "\n\n".join(paras), "per_doc": 5}
+    for name in ENGLISH_FEEDS:
+        for r in read_input(str(CORPORA / "feeds-real" / name)):
+            if isinstance(r, RawArticle):
+                body = html_to_text(r.text) if r.is_html else r.text
+                yield {"doc": f"feeds/{name}#{r.record_index}", "source": "feeds", "title": r.title, "url": r.url,
+                       "section": r.source, "text": " ".join(body.split()), "per_doc": 2}
+    for i, line in enumerate(open(CORPORA / "voa" / "voa_stories.jsonl", encoding="utf-8")):
+        s = json.loads(line)
+        if i % 3:  # a third of the stories: VOA is mostly conflict and politics
+            continue
+        yield {"doc": f"voa/{s['id']}", "source": "voa", "title": s["title"], "url": s["url"], "section": s["section"],
+               "text": s["text"], "per_doc": 3}
+    petr = (CORPORA / "petrarch2" / "PETR.Validate.records.140226.txt").read_text(encoding="utf-8", errors="replace")
+    seen = set()
+    for k, m in enumerate(re.finditer(r"<Text>\s*(.*?)\s*</Text>", petr, re.S)):
+        text = " ".join(m.group(1).split())
+        if text in seen or k % 2:
+            continue
+        seen.add(text)
+        yield {"doc": f"petrarch2/{k}", "source": "petrarch2", "title": None, "url": None, "section": None,
+               "text": text, "per_doc": 1}
+    records = json.loads((CORPORA / "plover" / "PLOVER_GSR_CAMEO.txt").read_text(encoding="utf-8"))
+    for k, r in enumerate(records):
+        if r.get("event") == "DOCUMENT" or not r.get("text") or k % 5:
+            continue
+        yield {"doc": f"plover/{r['id']}", "source": "plover", "title": None, "url": None, "section": None,
+               "text": " ".join(r["text"].split()), "per_doc": 1}
+
+
+def main() -> int:
+    from transforms.nlp.events.lexicon import candidate_sentence
+
+    out = []
+    for d in docs():
+        spans = [(a, b) for a, b in sentences(d["text"]) if 20 <= b - a <= 600]
+        hits = sorted((s for s in spans if candidate_sentence(d["text"][s[0]:s[1]])), key=lambda s: _h(f"{d['doc']}{s}"))
+        misses = sorted((s for s in spans if s not in hits), key=lambda s: _h(f"{d['doc']}{s}"))
+        chosen = hits[:d["per_doc"]] + misses[:1 if d["per_doc"] > 1 else 0]
+        if d["per_doc"] == 1:
+            chosen = spans[:1]
+        for a, b in sorted(chosen):
+            out.append({"id": _h(f"{d['doc']}|{a}")[:12], "split": split(d["doc"]), "source": d["source"],
+                        "doc": d["doc"], "title": d["title"], "url": d["url"], "section": d["section"],
+                        "sentence": d["text"][a:b], "start": a, "end": b,
+                        "has_trigger_word": candidate_sentence(d["text"][a:b])})
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    with open(OUT, "w", encoding="utf-8") as fh:
+        for row in out:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    by = {}
+    for r in out:
+        by[r["source"]] = by.get(r["source"], 0) + 1
+    print(f"{len(out)} sentences -> {OUT.relative_to(REPO)}: {by}; tune {sum(r['split'] == 'tune' for r in out)}, "
+          f"with a trigger word {sum(r['has_trigger_word'] for r in out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
