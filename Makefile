@@ -41,7 +41,8 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/python eval/eval_entities.py
-	test ! -f eval/eval_events.py || $(BIN)/python eval/eval_events.py
+	$(BIN)/python eval/eval_events.py
+	$(BIN)/python eval/eval_audit.py
 
 # Re-pin every dependency with hashes after changing setup.py (needs the package registry).
 lock: $(STAMP)

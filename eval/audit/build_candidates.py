@@ -54,8 +54,8 @@ def sentences(text: str):
 
 def docs():
     from transforms.inputs.readers import read_input
-    from transforms.records import RawArticle
     from transforms.normalise.text import html_to_text
+    from transforms.records import RawArticle
 
     pairs = json.loads((CORPORA / "news-html-fundus" / "pairs.json").read_text())
     gold_cache = {}

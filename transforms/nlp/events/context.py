@@ -32,6 +32,7 @@ class ArticleContext:
     lead_date: Optional[Tuple[_dt.date, str]] = None
     last_end: Optional[int] = None
     last_start: int = 0
+    domain: Optional[str] = None  # the story's domain (sport, culture, ...): see transforms.nlp.events.senses
 
     def __post_init__(self) -> None:
         self.entities = sorted(self.entities, key=lambda e: e["start_char"])

@@ -25,6 +25,7 @@ from transforms.nlp.events.context import (
     resolve_argument,
 )
 from transforms.nlp.events.lexicon import QUAD_CLASS, Rule
+from transforms.nlp.events.senses import not_an_event
 from transforms.nlp.events.syntax import COLLECTIVE_NOUNS, arguments, flags, match_rule, mode_of
 from transforms.nlp.temporal import find_date_expressions
 
@@ -80,7 +81,7 @@ def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) ->
         modifiers = frozenset(ent.start_char + offset for ent in ents if is_modifier_or_actor(ent.root))
         for token in sent:
             rule = match_rule(token)
-            if rule is None:
+            if rule is None or not_an_event(token, rule, ctx.domain) is not None:
                 continue
             negated, hypothetical, future = flags(token)
             actor_tok, recipient_tok = arguments(token, rule)

@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 from transforms.nlp.events.context import ArticleContext
 from transforms.nlp.events.extract import extract_events
 from transforms.nlp.events.lexicon import candidate_sentence
+from transforms.nlp.events.senses import story_domain
 
 __all__ = ["PARSE_PIPES", "ParseInput", "event_rows", "event_rows_batch", "parse_docs", "prepare"]
 
@@ -146,8 +147,9 @@ def parse_docs(nlp, docs: List[Any], timings: Optional[Dict[str, float]] = None)
 
 def _context(article: Dict[str, Any], entities: Sequence[Dict[str, Any]]) -> ArticleContext:
     published = article["published_at"].date() if article.get("published_at") else None
+    domain = story_domain(article.get("title"), article.get("url"), article.get("source"), article["text"])
     return ArticleContext(article["article_id"], published, entities, run_id=article["run_id"], dt=article["dt"],
-                          text=article["text"])
+                          text=article["text"], domain=domain)
 
 
 def _stream(prepared: ParseInput) -> Iterable[Tuple[Any, int]]:

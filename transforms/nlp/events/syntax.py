@@ -216,7 +216,8 @@ _WEAPON_WORDS = {"gun", "rifle", "pistol", "bomb", "missile", "rocket", "drone",
                  "explosive", "airstrike", "tank", "knife", "machete", "weapon", "troop", "force", "army", "military"}
 _ACCIDENT_PRONE = {"kill", "explode", "explosion", "blast", "detonate", "injure", "wound", "killing"}
 _ACCIDENT_WORDS = {"accident", "accidental", "accidentally", "crash", "collision", "flood", "earthquake", "storm",
-                   "landslide", "avalanche", "derailment", "overdose", "disease", "illness", "cancer", "heatwave"}
+                   "landslide", "avalanche", "derailment", "overdose", "disease", "illness", "cancer", "heatwave",
+                   "disaster", "crush", "stampede", "collapse", "blaze", "wildfire"}
 
 
 def _accidental(token) -> bool:
