@@ -100,3 +100,34 @@ def test_more_everyday_idioms(nlp, text, wrong):
 
 def test_asked_to_do_something_is_still_a_request(nlp):
     assert "REQUEST" in types_of(nlp, "The judge asked the witness to point him out.")
+
+
+def test_confidence_is_a_logistic_model_over_what_the_extractor_knows(tmp_path):
+    import math
+
+    import yaml
+
+    from transforms.nlp.events import confidence as c
+
+    coef = c.load_coefficients()
+    assert set(coef) == set(c.FEATURES)
+    base = dict(weight=1.0, verb=True, actor="Police", recipient="a man", actor_entity="ORG:x",
+                recipient_entity=None, flagged=False, domain=None, violence_cue=True,
+                quad_class="material_conflict", sentence="Police shot a man in Brooklyn on Thursday.")
+    values = c.features(**base)
+    z = sum(coef[name] * values[name] for name in c.FEATURES)
+    assert c.score(values) == round(1 / (1 + math.exp(-z)), 3)
+    assert c.score(values, {name: 100.0 for name in c.FEATURES}) == 0.99  # clamped: never certain
+    assert "audit tune half" in yaml.safe_load(c.DATA_FILE.read_text())["fitted_on"]
+    bad = tmp_path / "confidence.yaml"
+    bad.write_text(yaml.safe_dump({"coefficients": {"bias": 1.0}}), encoding="utf-8")
+    with pytest.raises(ValueError, match="missing"):
+        c.load_coefficients(bad)
+
+
+def test_a_date_years_before_publication_is_history_not_the_event_date(nlp):
+    events = [e for e in events_of(nlp, "On 31 October 1517 Ottoman troops attacked the city.")
+              if e["event_type"] == "ASSAULT"]
+    assert events and events[0]["event_date"] is None and events[0]["date_text"] == "31 October 1517"
+    recent = [e for e in events_of(nlp, "On Thursday rebels attacked the city.") if e["event_type"] == "ASSAULT"]
+    assert recent and recent[0]["event_date"] is not None

@@ -12,7 +12,7 @@ from transforms.nlp.geo import SPECIFICITY, geocode
 from transforms.nlp.temporal import find_date_expressions
 
 __all__ = ["ArticleContext", "entity_for", "resolve_argument", "is_modifier_or_actor", "locate", "new_paragraph",
-           "event_date", "advance_date"]
+           "event_date", "advance_date", "HISTORY_DAYS"]
 
 
 @dataclasses.dataclass
@@ -136,9 +136,23 @@ def new_paragraph(ctx: ArticleContext, start: int) -> None:
         ctx.reference_date, ctx.reference_text = ctx.lead_date
 
 
+HISTORY_DAYS = 366
+"""A date more than a year before publication ("in 1517", "since 1996", "the 2019 election") is history the
+story refers to, not the day of an event it reports: the event keeps ``date_text`` and gets no
+``event_date``, so counts per day are not spread over centuries."""
+
+
 def event_date(token, sentence_dates, ctx: ArticleContext, future: bool):
     """The date of the event at ``token``: the sentence's temporal expression nearest the trigger,
-    else the discourse reference date (the last expression of earlier sentences)."""
+    else the discourse reference date (the last expression of earlier sentences); None (with the
+    words kept) for a date that is history (:data:`HISTORY_DAYS`)."""
+    value, text = _event_date(token, sentence_dates, ctx, future)
+    if value is not None and ctx.published is not None and (ctx.published - value).days > HISTORY_DAYS:
+        return None, text
+    return value, text
+
+
+def _event_date(token, sentence_dates, ctx: ArticleContext, future: bool):
     if sentence_dates:
         sent_offset = token.sent.start_char if hasattr(token, "sent") else 0
         pos = token.idx - sent_offset

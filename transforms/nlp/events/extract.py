@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Dict, Iterable, List, Tuple
 
+from transforms.nlp.events import confidence as calibrated
 from transforms.nlp.events.context import (
     ArticleContext,
     advance_date,
@@ -24,27 +25,16 @@ from transforms.nlp.events.context import (
     new_paragraph,
     resolve_argument,
 )
-from transforms.nlp.events.lexicon import QUAD_CLASS, Rule
-from transforms.nlp.events.senses import not_an_event
+from transforms.nlp.events.lexicon import QUAD_CLASS
+from transforms.nlp.events.senses import not_an_event, violence_cue
 from transforms.nlp.events.syntax import COLLECTIVE_NOUNS, arguments, flags, match_rule, mode_of
 from transforms.nlp.temporal import find_date_expressions
 
-__all__ = ["extract_events", "event_id", "confidence"]
+__all__ = ["extract_events", "event_id"]
 
 
 def event_id(article_id: str, start: int, event_type: str) -> str:
     return hashlib.sha256(f"{article_id}|{start}|{event_type}".encode()).hexdigest()[:24]
-
-
-def confidence(rule: Rule, pos: str, actor, recipient, actor_id, recipient_id, flagged: bool) -> float:
-    score = 0.45 * rule.weight + (0.15 if pos == "V" else 0.05)
-    score += 0.15 if actor else 0.0
-    score += 0.15 if recipient else 0.0
-    score += 0.05 if actor_id else 0.0
-    score += 0.05 if recipient_id else 0.0
-    if flagged:
-        score *= 0.6
-    return round(max(0.05, min(1.0, score)), 3)
 
 
 def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) -> List[Dict[str, Any]]:
@@ -121,8 +111,10 @@ def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) ->
                 "negated": negated,
                 "hypothetical": hypothetical,
                 "future": future,
-                "confidence": confidence(rule, rule.pos, actor, recipient, actor_id, recipient_id,
-                                          negated or hypothetical or future),
+                "confidence": calibrated.score(calibrated.features(
+                    weight=rule.weight, verb=rule.pos == "V", actor=actor, recipient=recipient, actor_entity=actor_id,
+                    recipient_entity=recipient_id, flagged=negated or hypothetical or future, domain=ctx.domain,
+                    violence_cue=violence_cue(sent), quad_class=QUAD_CLASS[rule.event], sentence=sent_text)),
                 "run_id": ctx.run_id,
                 "dt": ctx.dt,
             })

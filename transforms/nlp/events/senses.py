@@ -19,7 +19,7 @@ import yaml
 
 from transforms.nlp.events.lexicon import Rule
 
-__all__ = ["Senses", "Idiom", "load_senses", "senses", "story_domain", "not_an_event", "DOMAINS"]
+__all__ = ["Senses", "Idiom", "load_senses", "senses", "story_domain", "not_an_event", "violence_cue", "DOMAINS"]
 
 DATA_FILE = Path(__file__).resolve().parent / "senses.yaml"
 _WORD = re.compile(r"[a-z][a-z\-]+")
@@ -131,6 +131,11 @@ def story_domain(title: Optional[str] = None, url: Optional[str] = None, section
 
 def _lemmas(tokens: Any) -> FrozenSet[str]:
     return frozenset(t.lemma_.lower() for t in tokens) | frozenset(t.lower_ for t in tokens)
+
+
+def violence_cue(sent: Any) -> bool:
+    """Does the sentence (a spaCy span) hold a word of physical violence or security forces?"""
+    return bool(_lemmas(sent) & senses().violence_cues)
 
 
 def _children(token: Any, *deps: str) -> list:
