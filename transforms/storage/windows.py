@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as _dt
+import functools
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Tuple
 
 import apache_beam as beam
@@ -129,8 +130,6 @@ class WriteWindows(beam.PTransform[beam.PCollection[Any], beam.PCollection[Any]]
 
     def __init__(self, root: str, job_id: str, *, max_rows: int, inputs: List[str], options: Dict[str, Any]) -> None:
         super().__init__()
-        import functools
-
         manifest_fn = functools.partial(make_manifest, inputs=list(inputs), options=dict(options))
         self._fn = _CommitWindowFn(root, job_id, max_rows, manifest_fn)
 
