@@ -53,8 +53,8 @@ sys.path.insert(0, str(ROOT))
 from transforms.inputs.readers import read_input  # noqa: E402
 from transforms.nlp.entities import extract_entities  # noqa: E402
 from transforms.nlp.events.lexicon import EVENT_TYPES  # noqa: E402
-from transforms.nlp.geo import geocode  # noqa: E402
 from transforms.nlp.model import ENTITY_PIPES, load_nlp, resolve_model_name
+from transforms.nlp.places.geocode import geocode  # noqa: E402
 from transforms.normalise.articles import build_article  # noqa: E402
 from transforms.records import RawArticle  # noqa: E402
 

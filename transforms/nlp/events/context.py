@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from transforms.nlp.events.syntax import PLACE_NOUNS, PRONOUNS_PERSON, PRONOUNS_PLURAL, noun_phrase
-from transforms.nlp.geo import SPECIFICITY, geocode
+from transforms.nlp.places.geocode import NO_HINTS, SPECIFICITY, GeoPoint, PlaceHints, geocode
+from transforms.nlp.places.mentions import bracketed_places, qualifier_after
 from transforms.nlp.temporal import find_date_expressions
 
-__all__ = ["ArticleContext", "entity_for", "resolve_argument", "is_modifier_or_actor", "locate", "new_paragraph",
+PLACE_LABELS = ("GPE", "LOC", "FAC")
+QUALIFIER_KINDS = ("admin1", "country")
+
+__all__ = ["PLACE_LABELS", "ArticleContext", "entity_for", "resolve_argument", "is_modifier_or_actor", "locate", "new_paragraph",
            "event_date", "advance_date", "HISTORY_DAYS"]
 
 
@@ -28,6 +33,7 @@ class ArticleContext:
     reference_text: Optional[str] = None
     last_plural_actor: Optional[Tuple[str, Optional[str], Optional[str]]] = None
     dominant_place: Optional[Tuple[str, Any]] = None
+    place_hints: PlaceHints = NO_HINTS  # the countries and provinces the article names without doubt
     text: Optional[str] = None  # the article text: paragraph breaks reset a vague reference date
     lead_date: Optional[Tuple[_dt.date, str]] = None
     last_end: Optional[int] = None
@@ -36,14 +42,49 @@ class ArticleContext:
 
     def __post_init__(self) -> None:
         self.entities = sorted(self.entities, key=lambda e: e["start_char"])
+        places = [e for e in self.entities if e["label"] in PLACE_LABELS]
+        # first the places the article names without doubt (each alone), then every place in their light
+        countries, admin1s = set(), set()
+        for e in places:
+            g = self.geocode_entity(e, NO_HINTS)
+            if g is not None:
+                countries.add(g.country_code)
+                if g.admin1_code:
+                    admin1s.add((g.country_code, g.admin1_code))
+        self.place_hints = PlaceHints(frozenset(countries), frozenset(admin1s))
         counts: Dict[str, int] = {}
-        for e in self.entities:
-            if e["label"] in ("GPE", "LOC", "FAC") and geocode(e["canonical"]) is not None:
+        points: Dict[str, GeoPoint] = {}
+        for e in places:
+            g = self.geocode_entity(e)
+            if g is not None:
                 counts[e["canonical"]] = counts.get(e["canonical"], 0) + 1
+                points.setdefault(e["canonical"], g)
         if counts:
-            points = {k: geocode(k) for k in counts}
-            name = max(counts, key=lambda k: (counts[k], -SPECIFICITY.get(getattr(points[k], "kind", ""), 0)))
-            self.dominant_place = (name, geocode(name))
+            name = max(counts, key=lambda k: (counts[k], -SPECIFICITY.get(points[k].kind, 0)))
+            self.dominant_place = (name, points[name])
+
+    def geocode_entity(self, e: Dict[str, Any], hints: Optional[PlaceHints] = None) -> Optional[GeoPoint]:
+        """The point of a place entity, with the qualifier written after it ("(Cordoba)", ", Illinois")
+        and the article's hints; an entity that is itself such a qualifier is only a province or country."""
+        hints = self.place_hints if hints is None else hints
+        within = qualifier_after(self.text, e["end_char"]) if self.text else None
+        if self.text and self.is_qualifier(e):
+            return geocode(e["canonical"], kinds=QUALIFIER_KINDS, hints=hints) \
+                or geocode(e["text"], kinds=QUALIFIER_KINDS, hints=hints)
+        return geocode(e["canonical"], within, hints) or geocode(e["text"], within, hints)
+
+    def is_qualifier(self, e: Dict[str, Any]) -> bool:
+        """Is the entity the "(Cordoba)" of "San Francisco (Cordoba)" or the ", Illinois" of "Springfield, Illinois"?"""
+        if not self.text:
+            return False
+        before = self.text[max(0, e["start_char"] - 60):e["start_char"]]
+        m = re.search(r"([A-Z][\w'\u2019.\-]*)\s*(\(|,)\s*$", before)
+        if m is None:
+            return False
+        if m.group(2) == "(":
+            return True
+        prev_end = e["start_char"] - len(before) + m.end(1)
+        return any(p["end_char"] == prev_end and p["label"] in PLACE_LABELS for p in self.entities)
 
     def entities_in(self, start: int, end: int) -> List[Dict[str, Any]]:
         return [e for e in self.entities if e["start_char"] < end and start < e["end_char"]]
@@ -108,14 +149,24 @@ def is_modifier_or_actor(t) -> bool:
 
 
 def locate(sent_start: int, sent_end: int, ctx: ArticleContext, modifier_starts=frozenset()):
-    """(name, GeoPoint or None, source) for the event's sentence, else the article's dominant place."""
-    places = [e for e in ctx.entities_in(sent_start, sent_end) if e["label"] in ("GPE", "LOC", "FAC")
+    """(name, GeoPoint or None, source) for the event's sentence, else the article's dominant place.
+
+    The sentence's places are its place entities (not those that only modify a noun or act, see
+    :func:`is_modifier_or_actor`) and the "in <Name> (<Province>)" places the tagger missed; each is
+    geocoded with the qualifier beside it and the article's hints. The most specific point wins (a
+    town over its province over its country), the first one on a tie."""
+    places = [e for e in ctx.entities_in(sent_start, sent_end) if e["label"] in PLACE_LABELS
               and e["start_char"] not in modifier_starts]
-    looked_up = [(e, geocode(e["canonical"]) or geocode(e["text"])) for e in places]
-    coded = [(e, g) for e, g in looked_up if g is not None]
+    coded = [(e["start_char"], e["canonical"], g) for e in places for g in [ctx.geocode_entity(e)] if g is not None]
+    if ctx.text:
+        tagged = {e["start_char"] for e in places}
+        for p in bracketed_places(ctx.text, sent_start, sent_end):
+            g = geocode(p.name, p.qualifier, ctx.place_hints) if p.start not in tagged else None
+            if g is not None:
+                coded.append((p.start, p.name, g))
     if coded:
-        e, g = max(coded, key=lambda eg: (SPECIFICITY.get(eg[1].kind, 0), -eg[0]["start_char"]))
-        return e["canonical"], g, "sentence"
+        start, name, g = max(coded, key=lambda c: (SPECIFICITY.get(c[2].kind, 0), -c[0]))
+        return name, g, "sentence"
     if places:
         return places[0]["canonical"], None, "sentence"
     if ctx.dominant_place is not None:
