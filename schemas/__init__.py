@@ -20,7 +20,8 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 2
-"""1: the first tables. 2: events gain ``admin1`` and ``location_precision``."""
+"""1: the first tables. 2: events gain ``admin1``, ``location_precision``, ``actor_country``, ``actor_sector``,
+``recipient_country`` and ``recipient_sector``."""
 PARTITION_COLUMN = "dt"
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -90,9 +91,17 @@ EVENTS = pa.schema([
     _f("actor", pa.string(), "Actor surface text."),
     _f("actor_canonical", pa.string(), "Actor canonical name from the entities table."),
     _f("actor_entity_id", pa.string(), "Actor entity_id from the entities table."),
+    _f("actor_country", pa.string(),
+       "ISO 3166-1 alpha-3 country of the actor: its entity's, its nationality word's (\"Iraqi troops\"), else the "
+       "country where the event happened (not for IGOs and NGOs)."),
+    _f("actor_sector", pa.string(), "Actor sector: government | military | police | judiciary | legislature | party | "
+       "rebels | opposition | protesters | labour | business | media | education | health | religious | civilians | "
+       "criminals | igo | ngo (README: Actor sectors)."),
     _f("recipient", pa.string(), "Recipient (target) surface text."),
     _f("recipient_canonical", pa.string(), "Recipient canonical name."),
     _f("recipient_entity_id", pa.string(), "Recipient entity_id."),
+    _f("recipient_country", pa.string(), "ISO 3166-1 alpha-3 country of the recipient (as `actor_country`)."),
+    _f("recipient_sector", pa.string(), "Recipient sector (as `actor_sector`)."),
     _f("location", pa.string(), "Place name as the article gives it (its entity's canonical name)."),
     _f("country_code", pa.string(), "ISO 3166-1 alpha-2 code of the place."),
     _f("admin1", pa.string(), "First-level division (province, state, region) of the place, GeoNames' English name."),

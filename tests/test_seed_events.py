@@ -111,3 +111,31 @@ def test_candidate_sentences_are_copied_exactly_with_their_offsets(seed):
     for ent in parsed.ents:  # entity rows are set on the copy at the same article offsets
         seg = next(s for s in prepared.segments if s[1] <= ent.start < s[2])
         assert any(e["start_char"] == ent.start_char + seg[3] and e["label"] == ent.label_ for e in entities)
+
+
+def test_shooting_actor_is_ice_of_the_usa_and_recipient_is_erick_diaz(seed):
+    """Issue 14's 'done when': "US immigration officials" is the agency (not the United States), of
+    the USA, police; "a man" is the victim the article identifies, Erick Diaz."""
+    _, _, events = seed
+    shot = next(e for e in events if e["trigger"] == "shot" and e["event_type"] == "ASSAULT")
+    assert shot["actor_canonical"] == "Immigration and Customs Enforcement"
+    assert (shot["actor_country"], shot["actor_sector"]) == ("USA", "police")
+    assert shot["recipient_canonical"] == "Erick Diaz" and shot["recipient_entity_id"]
+    second = next(e for e in events if e["trigger"] == "shot" and "hand" in (e["recipient"] or ""))
+    assert second["recipient_canonical"] == "Erick Diaz"  # "Diaz's hand"
+
+
+def test_no_actor_is_a_pronoun_or_a_stray_token(seed):
+    _, _, events = seed
+    for e in events:
+        for role in ("actor", "recipient"):
+            if e[role] is not None and e[role].lower() in ("you", "i", "we", "it", "they", "them", "us"):
+                assert e[f"{role}_canonical"], (role, e)  # a pronoun is kept only when resolved
+    convicted = [e for e in events if e["trigger"] == "convicted"]
+    assert all(e["recipient_canonical"] != "New York City Police Department" for e in convicted)
+
+
+def test_nypd_is_an_org_again(seed):
+    _, entities, _ = seed
+    assert ("NYPD", "ORG", "New York City Police Department") in {(e["text"], e["label"], e["canonical"])
+                                                                   for e in entities}

@@ -64,6 +64,7 @@ class OrgAlias:
     ``forms`` are matched case-sensitively as whole words. A form in ``ambiguous`` (e.g. "Ice",
     "IS", "WHO") counts only when one of ``context`` (lower-case substrings) occurs in the article.
     ``followed_by`` maps a form to the words one of which must follow it ("ice" + "officers").
+    ``sector`` and ``country`` code the organisation as an event actor (ICE: police, USA).
     """
     canonical: str
     label: str
@@ -71,6 +72,8 @@ class OrgAlias:
     ambiguous: Tuple[str, ...] = ()
     context: Tuple[str, ...] = ()
     followed_by: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    sector: Optional[str] = None  # an actor sector (transforms/nlp/actors/sectors.yaml)
+    country: Optional[str] = None  # ISO 3166-1 alpha-3; None for international bodies
 
 
 def _norm_key(name: str) -> str:
@@ -165,7 +168,8 @@ def org_aliases() -> Tuple[OrgAlias, ...]:
             canonical=entry["canonical"], label=entry.get("label", "ORG"),
             forms=tuple(entry["forms"]), ambiguous=tuple(entry.get("ambiguous", ())),
             context=tuple(c.lower() for c in entry.get("context", ())),
-            followed_by=tuple((k, tuple(v)) for k, v in entry.get("followed_by", {}).items())))
+            followed_by=tuple((k, tuple(v)) for k, v in entry.get("followed_by", {}).items()),
+            sector=entry.get("sector"), country=entry.get("country")))
     return tuple(out)
 
 

@@ -1,6 +1,6 @@
-"""What event extraction knows of the article beyond one sentence: its entities and dominant
-place (:class:`ArticleContext`), the discourse date that carries over from sentence to sentence,
-the entity an argument names (pronouns resolved) and where an event happened."""
+"""What event extraction knows of the article beyond one sentence: its entities, places and the
+people it identifies (:class:`ArticleContext`), the discourse date that carries over from sentence
+to sentence and where an event happened. Who an argument is: :mod:`transforms.nlp.events.actors`."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,7 +8,7 @@ import datetime as _dt
 import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from transforms.nlp.events.syntax import PLACE_NOUNS, PRONOUNS_PERSON, PRONOUNS_PLURAL, noun_phrase
+from transforms.nlp.events.syntax import PLACE_NOUNS
 from transforms.nlp.places.geocode import NO_HINTS, SPECIFICITY, GeoPoint, PlaceHints, geocode
 from transforms.nlp.places.mentions import bracketed_places, qualifier_after
 from transforms.nlp.temporal import find_date_expressions
@@ -16,7 +16,7 @@ from transforms.nlp.temporal import find_date_expressions
 PLACE_LABELS = ("GPE", "LOC", "FAC")
 QUALIFIER_KINDS = ("admin1", "country")
 
-__all__ = ["PLACE_LABELS", "ArticleContext", "entity_for", "resolve_argument", "is_modifier_or_actor", "locate", "new_paragraph",
+__all__ = ["PLACE_LABELS", "ArticleContext", "identified_people", "is_modifier_or_actor", "locate", "new_paragraph",
            "event_date", "advance_date", "HISTORY_DAYS"]
 
 
@@ -31,7 +31,12 @@ class ArticleContext:
     # discourse state, updated sentence by sentence
     reference_date: Optional[_dt.date] = None
     reference_text: Optional[str] = None
-    last_plural_actor: Optional[Tuple[str, Optional[str], Optional[str]]] = None
+    last_plural_actor: Optional[Any] = None  # the Argument (transforms.nlp.events.actors) of the last plural actor
+    last_plural_sentence: int = -10
+    sentence_index: int = 0  # of the sentence being coded
+    identified: Dict[str, Dict[str, Any]] = dataclasses.field(default_factory=dict)  # "victim" -> PERSON entity
+    groups: Dict[str, Tuple[int, Any]] = dataclasses.field(default_factory=dict)  # lemma -> (sentence, Argument)
+    person_codes: Dict[str, Tuple[Optional[str], Optional[str]]] = dataclasses.field(default_factory=dict)
     dominant_place: Optional[Tuple[str, Any]] = None
     place_hints: PlaceHints = NO_HINTS  # the countries and provinces the article names without doubt
     text: Optional[str] = None  # the article text: paragraph breaks reset a vague reference date
@@ -52,6 +57,8 @@ class ArticleContext:
                 if g.admin1_code:
                     admin1s.add((g.country_code, g.admin1_code))
         self.place_hints = PlaceHints(frozenset(countries), frozenset(admin1s))
+        if self.text:
+            self.identified = identified_people(self.text, self.entities)
         counts: Dict[str, int] = {}
         points: Dict[str, GeoPoint] = {}
         for e in places:
@@ -86,6 +93,17 @@ class ArticleContext:
         prev_end = e["start_char"] - len(before) + m.end(1)
         return any(p["end_char"] == prev_end and p["label"] in PLACE_LABELS for p in self.entities)
 
+    def remember(self, head_lemma: str, argument):
+        """Keep a group argument that names someone ("ICE officers") for a later "the officers"."""
+        if argument.entity_id and head_lemma:
+            self.groups[head_lemma] = (self.sentence_index, argument)
+        return argument
+
+    def recent_group(self, head_lemma: str, within: int = 3):
+        """The named group of ``head_lemma`` remembered in the last ``within`` sentences, or None."""
+        found = self.groups.get(head_lemma)
+        return found[1] if found is not None and self.sentence_index - found[0] <= within else None
+
     def entities_in(self, start: int, end: int) -> List[Dict[str, Any]]:
         return [e for e in self.entities if e["start_char"] < end and start < e["end_char"]]
 
@@ -99,45 +117,33 @@ class ArticleContext:
         return best
 
 
-def entity_for(tokens_range: Tuple[int, int], head, sent, offset: int, ctx: ArticleContext):
-    """The entity row naming an argument: one covering the head word, else an ORG/NORP/GPE
-    modifier of it ("ice officers" -> ICE, "US officials" -> United States)."""
-    doc = head.doc
-    hs, he = head.idx + offset, head.idx + len(head.text) + offset
-    s = doc[tokens_range[0]].idx + offset
-    e = doc[tokens_range[1] - 1].idx + len(doc[tokens_range[1] - 1].text) + offset
-    inside = ctx.entities_in(s, e)
-    for ent in inside:
-        if ent["start_char"] < he and hs < ent["end_char"] and ent["label"] not in ("DATE", "TIME", "CARDINAL",
-                                                                                     "ORDINAL", "QUANTITY"):
-            return ent
-    for ent in inside:
-        if ent["label"] in ("ORG", "NORP", "GPE") and ent["end_char"] <= hs:
-            return ent
-    return None
+_SUSPECT_NOUNS = frozenset("man woman suspect gunman shooter attacker assailant driver person".split())
+_IDENTIFIED = re.compile(
+    r"\b(?P<role>victim|victims|man|woman|boy|girl|teenager|suspect|gunman|shooter|attacker|assailant|driver)\b"
+    r"[^.;:]{0,40}?\b(?:is|was|as|named|identified)\b[^.;:]{0,25}?$")
 
 
-def resolve_argument(token, sent, offset: int, ctx: ArticleContext):
-    """(surface, canonical, entity_id) of an argument token, pronouns resolved where possible."""
-    if token is None:
-        return None, None, None
-    start, end = noun_phrase(token)
-    doc = token.doc
-    text = doc[start:end].text
-    low = token.lower_
-    if token.pos_ == "PRON" or low in PRONOUNS_PERSON | PRONOUNS_PLURAL:
-        if low in PRONOUNS_PERSON:
-            ent = ctx.person_before(token.idx + offset)
-            if ent is not None:
-                return token.text, ent["canonical"], ent["entity_id"]
-        if low in PRONOUNS_PLURAL and ctx.last_plural_actor is not None:
-            _, canonical, entity_id = ctx.last_plural_actor
-            return token.text, canonical or ctx.last_plural_actor[0], entity_id
-        return token.text, None, None
-    ent = entity_for((start, end), token, sent, offset, ctx)
-    if ent is None:
-        return text, None, None
-    return text, ent["canonical"], ent["entity_id"]
+def identified_people(text: str, entities) -> Dict[str, Dict[str, Any]]:
+    """{"victim": entity, "suspect": entity} for the people the article identifies in a role ("the
+    shooting victim is 26-year-old Erick Diaz", "the suspect was identified as ..."); a role with
+    more than one identified person is left out (no guess)."""
+    found: Dict[str, List[Dict[str, Any]]] = {"victim": [], "suspect": []}
+    for e in entities:
+        if e["label"] != "PERSON":
+            continue
+        before = text[max(0, e["start_char"] - 80):e["start_char"]]
+        m = _IDENTIFIED.search(before)
+        if m is None:
+            continue
+        role = m.group("role")
+        key = "victim" if role.startswith("victim") or role in ("boy", "girl", "teenager") else \
+            "suspect" if role in _SUSPECT_NOUNS - {"man", "woman", "person"} else None
+        if key is None:  # "the man was identified as": a victim when attacked, a suspect when acting
+            for k in ("victim", "suspect"):
+                found[k].append(e)
+        else:
+            found[key].append(e)
+    return {k: v[0] for k, v in found.items() if len({e["canonical"] for e in v}) == 1}
 
 
 def is_modifier_or_actor(t) -> bool:

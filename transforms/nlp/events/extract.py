@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Dict, Iterable, List, Tuple
 
+from transforms.nlp.actors.countries import alpha3
 from transforms.nlp.events import confidence as calibrated
+from transforms.nlp.events.actors import resolve_argument
 from transforms.nlp.events.context import (
     ArticleContext,
     advance_date,
@@ -23,7 +25,6 @@ from transforms.nlp.events.context import (
     is_modifier_or_actor,
     locate,
     new_paragraph,
-    resolve_argument,
 )
 from transforms.nlp.events.lexicon import QUAD_CLASS
 from transforms.nlp.events.senses import not_an_event, violence_cue
@@ -35,6 +36,21 @@ __all__ = ["extract_events", "event_id"]
 
 def event_id(article_id: str, start: int, event_type: str) -> str:
     return hashlib.sha256(f"{article_id}|{start}|{event_type}".encode()).hexdigest()[:24]
+
+
+_NO_LOCAL_COUNTRY = ("igo", "ngo")
+
+
+def _country(argument, where):
+    """The argument's own country, else, for a group of a known sector or an organisation (not an
+    IGO or NGO), the country where the event happened ("the police" of a Kenyan town are Kenya's);
+    a person without a country of their own stays without one (a Mexican citizen arrested in New
+    York is not thereby American)."""
+    if argument.surface is None or argument.country is not None:
+        return argument.country
+    if argument.sector in _NO_LOCAL_COUNTRY or (argument.sector is None and argument.label != "ORG"):
+        return None
+    return where
 
 
 def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) -> List[Dict[str, Any]]:
@@ -50,7 +66,8 @@ def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) ->
     events: List[Dict[str, Any]] = []
     seen = set()
     doc_ents: Dict[int, Tuple[Any, List[Any]]] = {}
-    for sent, offset in sentences:
+    for index, (sent, offset) in enumerate(sentences):
+        ctx.sentence_index = index
         start = offset if isinstance(sent, str) else (sent[0].idx + offset if len(sent) else offset)
         new_paragraph(ctx, start)
         if isinstance(sent, str):
@@ -75,18 +92,20 @@ def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) ->
                 continue
             negated, hypothetical, future = flags(token)
             actor_tok, recipient_tok = arguments(token, rule)
-            actor, actor_canonical, actor_id = resolve_argument(actor_tok, sent, offset, ctx)
-            recipient, recipient_canonical, recipient_id = resolve_argument(recipient_tok, sent, offset, ctx)
-            key = (sent_start, rule.event, mode_of(rule, token), recipient_canonical or recipient)
+            violent = QUAD_CLASS[rule.event] == "material_conflict"
+            actor = resolve_argument(actor_tok, sent, offset, ctx, "actor", violent)
+            recipient = resolve_argument(recipient_tok, sent, offset, ctx, "recipient", violent)
+            key = (sent_start, rule.event, mode_of(rule, token), recipient.canonical or recipient.surface)
             if key in seen:
                 continue
             seen.add(key)
-            if actor_tok is not None and actor_tok.pos_ != "PRON" and (
+            if actor_tok is not None and actor.surface and actor_tok.pos_ != "PRON" and (
                     actor_tok.tag_ in ("NNS", "NNPS") or actor_tok.lemma_.lower() in COLLECTIVE_NOUNS):
-                ctx.last_plural_actor = (actor, actor_canonical, actor_id)
+                ctx.last_plural_actor, ctx.last_plural_sentence = actor, index
             trig_start = token.idx + offset
             date_value, date_text = event_date(token, sentence_dates, ctx, future)
             place, point, place_source = locate(sent_start, sent_end, ctx, modifiers)
+            where = alpha3(point.country_code) if point is not None else None
             events.append({
                 "event_id": event_id(ctx.article_id, trig_start, rule.event),
                 "article_id": ctx.article_id,
@@ -96,8 +115,11 @@ def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) ->
                 "trigger": token.text,
                 "trigger_start": trig_start,
                 "trigger_end": trig_start + len(token.text),
-                "actor": actor, "actor_canonical": actor_canonical, "actor_entity_id": actor_id,
-                "recipient": recipient, "recipient_canonical": recipient_canonical, "recipient_entity_id": recipient_id,
+                "actor": actor.surface, "actor_canonical": actor.canonical, "actor_entity_id": actor.entity_id,
+                "actor_country": _country(actor, where), "actor_sector": actor.sector,
+                "recipient": recipient.surface, "recipient_canonical": recipient.canonical,
+                "recipient_entity_id": recipient.entity_id,
+                "recipient_country": _country(recipient, where), "recipient_sector": recipient.sector,
                 "location": place,
                 "country_code": point.country_code if point else None,
                 "admin1": point.admin1 if point else None,
@@ -114,9 +136,10 @@ def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) ->
                 "hypothetical": hypothetical,
                 "future": future,
                 "confidence": calibrated.score(calibrated.features(
-                    weight=rule.weight, verb=rule.pos == "V", actor=actor, recipient=recipient, actor_entity=actor_id,
-                    recipient_entity=recipient_id, flagged=negated or hypothetical or future, domain=ctx.domain,
-                    violence_cue=violence_cue(sent), quad_class=QUAD_CLASS[rule.event], sentence=sent_text)),
+                    weight=rule.weight, verb=rule.pos == "V", actor=actor.surface, recipient=recipient.surface,
+                    actor_entity=actor.entity_id, recipient_entity=recipient.entity_id,
+                    flagged=negated or hypothetical or future, domain=ctx.domain, violence_cue=violence_cue(sent),
+                    quad_class=QUAD_CLASS[rule.event], sentence=sent_text)),
                 "run_id": ctx.run_id,
                 "dt": ctx.dt,
             })

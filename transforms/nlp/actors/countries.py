@@ -1,0 +1,64 @@
+"""The country of an actor's word: a nationality ("Iraqi", "Americans", "US" as in "US troops"), a
+country name, or a place whose country is clear ("Kabul", "Lagos state"). Codes are ISO 3166-1
+alpha-3, as PLOVER/POLECAT and CAMEO write them.
+
+Nationality words are ``data/demonyms.json`` (hand-written, every code checked against pycountry by a
+test); places are the event geocoder's (:mod:`transforms.nlp.places.geocode`). Words that name
+several countries ("Korean", "Congolese") are in the file's ``ambiguous`` list and give no country.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Dict, FrozenSet, Optional, Tuple
+
+from transforms.nlp.places.geocode import geocode
+
+__all__ = ["alpha3", "country_of_word", "demonyms", "DEMONYMS_FILE"]
+
+DEMONYMS_FILE = Path(__file__).resolve().parent.parent / "data" / "demonyms.json"
+
+_EXTRA_ALPHA3 = {"XK": "XKX"}  # Kosovo: a user-assigned code, as GeoNames and POLECAT use it
+
+
+@functools.lru_cache(maxsize=None)
+def alpha3(alpha2: Optional[str]) -> Optional[str]:
+    """ISO 3166-1 alpha-3 of an alpha-2 code ("US" -> "USA"), or None."""
+    if not alpha2:
+        return None
+    if alpha2 in _EXTRA_ALPHA3:
+        return _EXTRA_ALPHA3[alpha2]
+    import pycountry
+
+    country = pycountry.countries.get(alpha_2=alpha2)
+    return country.alpha_3 if country is not None else None
+
+
+@functools.lru_cache(maxsize=None)
+def demonyms() -> Tuple[Dict[str, str], FrozenSet[str]]:
+    """(word -> alpha-3, the ambiguous words) from :data:`DEMONYMS_FILE`."""
+    raw = json.loads(DEMONYMS_FILE.read_text(encoding="utf-8"))
+    return dict(raw["demonyms"]), frozenset(raw.get("ambiguous", ()))
+
+
+@functools.lru_cache(maxsize=20_000)
+def country_of_word(word: str, places: bool = True) -> Optional[str]:
+    """The alpha-3 country a capitalised word or name stands for, or None: a nationality word
+    (case-sensitive), else (``places``) a country, province or large town the geocoder is sure of."""
+    word = " ".join(word.split()).strip(" .,'\"")
+    if not word or not word[:1].isupper():
+        return None
+    table, ambiguous = demonyms()
+    if word in ambiguous:
+        return None
+    if word in table:
+        return table[word]
+    if word.endswith(("'s", "\u2019s")) and word[:-2] in table:
+        return table[word[:-2]]
+    if not places:
+        return None
+    point = geocode(word[:-2] if word.endswith(("'s", "\u2019s")) else word)
+    if point is None or (point.kind == "city" and point.population < 100_000):
+        return None
+    return alpha3(point.country_code)
