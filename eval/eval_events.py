@@ -555,6 +555,49 @@ def _print_errors(title: str, fn_examples, fp_examples, n: int) -> None:
 
 # -------------------------------------------------------------------------------------- plover
 
+# CAMEO/PLOVER agent codes (first three letters) -> newsbeam sectors (transforms/nlp/actors/sectors.yaml);
+# codes with no newsbeam sector (ELI elites, UAF unidentified armed forces, SOC, ***) are not scored.
+PLOVER_SECTORS = {"GOV": "government", "SPY": "government", "MIL": "military", "COP": "police", "JUD": "judiciary",
+                  "LEG": "legislature", "PTY": "party", "REB": "rebels", "INS": "rebels", "OPP": "opposition",
+                  "LAB": "labour", "BUS": "business", "MED": "media", "JRN": "media", "EDU": "education",
+                  "HLH": "health", "REL": "religious", "MOS": "religious", "CHR": "religious", "JEW": "religious",
+                  "CVL": "civilians", "CIV": "civilians", "REF": "civilians", "CRM": "criminals", "NGO": "ngo",
+                  "IGO": "igo"}
+CAMEO_COUNTRIES = {"JAP": "JPN", "IGO": "IGO"}  # CAMEO's own codes where they differ from ISO 3166-1 alpha-3
+
+
+def _actor_code(actor: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+    """(country, sector) of a gold PLOVER actor: ISO alpha-3 (or IGO) and a newsbeam sector, each None if absent."""
+    code = (actor.get("code") or "").upper()[:3] or None
+    sector = PLOVER_SECTORS.get((actor.get("sector") or "").upper()[:3])
+    if code == "IGO":
+        sector = sector or "igo"
+    return CAMEO_COUNTRIES.get(code, code) if code and code.isalpha() else None, sector
+
+
+def _system_code(event: Dict[str, Any], role: str) -> Tuple[Optional[str], Optional[str]]:
+    sector = event.get(f"{role}_sector")
+    return ("IGO" if sector == "igo" else event.get(f"{role}_country")), sector
+
+
+def _code_scores(hits, r, counts: collections.Counter) -> None:
+    """Actor and recipient coding of a correctly typed event against the record's gold codes."""
+    for role, key, texts in (("actor", "source_codes", "sources"), ("recipient", "target_codes", "targets")):
+        gold = r[key]
+        if not gold:
+            continue
+        named = [e for e in hits if any(text_overlap(e.get(role), t) or text_overlap(e.get(f"{role}_canonical"), t)
+                                        for t in r[texts])]
+        e = (named or hits)[0]
+        country, sector = _system_code(e, role)
+        for field, got, wanted in (("country", country, {g[0] for g in gold if g[0]}),
+                                   ("sector", sector, {g[1] for g in gold if g[1]})):
+            if wanted:
+                counts[(role, field, "gold")] += 1
+                counts[(role, field, "filled")] += got is not None
+                counts[(role, field, "correct")] += got in wanted
+
+
 def plover_records() -> List[Dict[str, Any]]:
     records = []
     for index, r in enumerate(json.loads(PLOVER_GSR.read_text(encoding="utf-8"))):
@@ -566,6 +609,8 @@ def plover_records() -> List[Dict[str, Any]]:
         records.append({"id": r["id"], "type": label, "original": r["event"], "text": r["text"],
                         "sources": [a.get("actorText") for a in sources if a.get("actorText")],
                         "targets": [a.get("actorText") for a in targets if a.get("actorText")],
+                        "source_codes": [_actor_code(a) for a in sources if isinstance(a, dict)],
+                        "target_codes": [_actor_code(a) for a in targets if isinstance(a, dict)],
                         "row": article_row(r["text"], str(PLOVER_GSR), index)})
     return records
 
@@ -584,6 +629,8 @@ def eval_plover(pipe: Pipeline, n_errors: int) -> Dict[str, Any]:
             chosen = events if variant == "all rows" else [e for e in events if asserted(e)]
             add_sentence(scores[split][variant], r["type"], (e["event_type"] for e in chosen))
             hits = [e for e in chosen if e["event_type"] == r["type"]]
+            if hits and variant == "all rows":
+                _code_scores(hits, r, counts[split])
             if hits and r["sources"]:
                 counts[split][(variant, "actor gold")] += 1
                 if any(text_overlap(e.get("actor"), s) or text_overlap(e.get("actor_canonical"), s)
@@ -605,6 +652,12 @@ def eval_plover(pipe: Pipeline, n_errors: int) -> Dict[str, Any]:
             print(f"  actor of a correctly typed event overlaps a gold source actor, {variant:>8}: "
                   f"{ratio(c[(variant, 'actor correct')], c[(variant, 'actor gold')])}"
                   + ("  [HELD-OUT]" if split == "held-out" else ""))
+        for role in ("actor", "recipient"):
+            for field in ("country", "sector"):
+                gold, filled, correct = (c[(role, field, k)] for k in ("gold", "filled", "correct"))
+                print(f"  {role}_{field} of correctly typed events (gold has one: {gold}): precision "
+                      f"{ratio(correct, filled)}, recall {ratio(correct, gold)}"
+                      + ("  [HELD-OUT]" if split == "held-out" else ""))
     if n_errors > 0:
         groups = collections.Counter((e[0], e[1]) for e in fn_examples)
         print("\n-- PLOVER tune split: false negatives by gold type (original label): count, then examples "
@@ -614,8 +667,12 @@ def eval_plover(pipe: Pipeline, n_errors: int) -> Dict[str, Any]:
             for e in [e for e in fn_examples if (e[0], e[1]) == (label, original)][:3]:
                 print(f"        [{e[2]}] {e[3]}")
         _print_errors("PLOVER tune split", [], fp_examples, n_errors)
+    coding = {split: {(role, field): (counts[split][(role, field, "correct")], counts[split][(role, field, "filled")],
+                                      counts[split][(role, field, "gold")])
+                      for role in ("actor", "recipient") for field in ("country", "sector")}
+              for split in ("tune", "held-out")}
     return {"tune": scores["tune"]["all rows"].prf(), "held-out": scores["held-out"]["all rows"].prf(),
-            "held-out asserted": scores["held-out"]["asserted"].prf()}
+            "held-out asserted": scores["held-out"]["asserted"].prf(), "coding": coding}
 
 
 # ---------------------------------------------------------------------------------------- seed
@@ -707,6 +764,14 @@ def main(argv=None) -> int:
           f"{f(wiki['held-out asserted'])}); held-out place (coref names) {ratio(*wiki['place'])}  [HELD-OUT]")
     print(f"plover      tune {f(plover['tune'])} | held-out {f(plover['held-out'])} (asserted: "
           f"{f(plover['held-out asserted'])})  [HELD-OUT]")
+
+    def coded(split):
+        parts = []
+        for (role, field), (correct, filled, gold) in plover["coding"][split].items():
+            parts.append(f"{role}_{field} P {correct / filled if filled else 0:.2f} R {correct / gold if gold else 0:.2f}")
+        return ", ".join(parts)
+    print(f"plover coding tune: {coded('tune')}")
+    print(f"plover coding held-out: {coded('held-out')}  [HELD-OUT]")
     print(f"total time {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -56,6 +56,9 @@ def country_of_word(word: str, places: bool = True) -> Optional[str]:
         return table[word]
     if word.endswith(("'s", "\u2019s")) and word[:-2] in table:
         return table[word[:-2]]
+    first = word.split()[0]
+    if " " in word and first in table and first not in ambiguous:
+        return table[first]  # "Bosnian Serbs", "Iraqi Kurds": the country of the first word
     if not places:
         return None
     point = geocode(word[:-2] if word.endswith(("'s", "\u2019s")) else word)

@@ -110,6 +110,6 @@ def sector_of_title(preceding: str) -> Optional[str]:
     lex = sector_lexicon()
     tail = preceding.rstrip()
     for title, sector in lex.titles:
-        if tail.endswith(title) and (len(tail) == len(title) or not tail[-len(title) - 1].isalnum()):
+        if tail.endswith(title) and (len(tail) == len(title) or tail[-len(title) - 1] in " \t\n\"'(\u201c"):
             return sector
     return None

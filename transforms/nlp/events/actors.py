@@ -173,6 +173,9 @@ def resolve_argument(token, sent, offset: int, ctx: ArticleContext, role: str = 
     covers = ent is not None and ent["start_char"] <= token.idx + offset < ent["end_char"]
     if ent is not None and (covers or ent["label"] == "ORG"):
         country, sector = _entity_code(ent, ctx.text)
+        if country is None and ent["label"] in ("ORG", "PERSON"):  # "the US Congress", "Iraqi President X"
+            country = next((c for c in (country_of_word(m.text, places=False) for m in modifiers
+                                        if m.text[:1].isupper() and m.idx + offset < ent["start_char"]) if c), None)
         if ent["label"] == "PERSON":
             sector = sector or sector_of_words(lemma, mod_lemmas, text) if not covers else sector
             ctx.person_codes.setdefault(ent["canonical"], (country, sector))
