@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from transforms.nlp.actors.countries import DEMONYMS_FILE, alpha3, country_of_word
+from transforms.nlp.actors.countries import alpha3, country_of_word
 from transforms.nlp.actors.sectors import SECTORS, sector_lexicon, sector_of_org, sector_of_title, sector_of_words
+from transforms.nlp.places.nationalities import DEMONYMS_FILE
 
 
 def test_sector_lexicon_is_valid_and_every_sector_has_words():

@@ -39,7 +39,7 @@ STILL_EVENTS = [
     ("Police beat protesters outside parliament on Tuesday.", "ASSAULT"),
     ("Rebels attacked the town before dawn.", "ASSAULT"),
     ("Gunmen shot two police officers in Karachi.", "ASSAULT"),
-    ("Protesters clashed with police in the capital.", "ASSAULT"),
+    ("Protesters clashed with police in the capital.", "PROTEST"),  # a riot: PLOVER codes violent protest as PROTEST
     ("The two leaders met in Geneva to discuss the ceasefire.", "CONSULT"),
     ("Unions demanded higher wages from the government.", "REQUEST"),
     ("The two countries agreed to reopen their embassies.", "AGREE"),

@@ -18,7 +18,9 @@ docs or no doc at all:
 7. :func:`extend_place_names`: a place cut at a linking word ("Mar" of "Mar del Plata") gets its
    whole name when the place table knows it.
 8. :func:`apply_gazetteer`: countries, US states and cities get GPE and the gazetteer's name.
-9. :func:`propagate_names`: later bare repeats of a resolved person's name or a defined acronym
+9. :func:`apply_place_prepositions`: a known country, state or city of 100,000+ after "in", "at", ...
+   is a place, whatever the model called it, and is added where the model missed it.
+10. :func:`propagate_names`: later bare repeats of a resolved person's name or a defined acronym
    that the model missed become mentions too.
 
 Rows (:func:`extract_entities`) satisfy ``text == article_text[start_char:end_char]`` always.
@@ -37,7 +39,8 @@ from transforms.nlp.places.table import candidates as place_candidates
 __all__ = [
     "NAME_LABELS", "Mention", "extract_entities", "mentions_from_doc", "resolve_mentions",
     "trim_mention", "canonical_name", "is_non_entity", "apply_aliases", "apply_acronym_definitions",
-    "apply_person_context", "link_short_mentions", "extend_place_names", "apply_gazetteer", "propagate_names",
+    "apply_person_context", "link_short_mentions", "extend_place_names", "apply_gazetteer", "apply_place_prepositions",
+    "propagate_names",
     "entity_id", "sentence_starts", "sentence_index_of",
 ]
 
@@ -251,6 +254,8 @@ def apply_acronym_definitions(text: str, mentions: Sequence[Mention]) -> Tuple[L
         long_words = [w for w in _norm(text[long.start:long.end]).split() if _is_cap(w)]
         if not long_words or short[0].upper() != long_words[0][0].upper() or short.lower() == short:
             continue
+        if long.label in ("GPE", "LOC") and gazetteer.is_province_or_country(short):
+            continue  # "San Francisco (Cordoba)": the province the town is in, not a short form
         alias = gazetteer.lookup_alias(short) or gazetteer.lookup_alias(_surface(text, long))
         if alias is not None:
             label, canonical = alias.label, alias.canonical
@@ -356,26 +361,74 @@ def apply_gazetteer(text: str, mentions: Sequence[Mention]) -> List[Mention]:
     return out
 
 
-_PLACE_TAIL = re.compile(r"\s+(?:de|del|de la|de las|de los|do|da|dos|das|di|du|des|el|al|la|las|los|sur|upon|on)"
-                         r"\s+[A-Z][\w'\u2019\-]*(?:\s+[A-Z][\w'\u2019\-]*)?")
+_LINK_WORDS = r"(?:de|del|de la|de las|de los|do|da|dos|das|di|du|des|el|al|la|las|los|sur|upon|on)"
+_PLACE_TAIL = re.compile(rf"(?:\s+{_LINK_WORDS})*\s+[A-Z][\w'\u2019\-]*(?:\s+[A-Z][\w'\u2019\-]*)?")
+_ENDS_WITH_LINK = re.compile(rf"\s{_LINK_WORDS}$")
 
 
 def extend_place_names(text: str, mentions: Sequence[Mention]) -> List[Mention]:
-    """A place the model cut at a linking word ("Mar" of "Mar del Plata", "Santiago" of "Santiago del
-    Estero") is extended to the whole name when the place table knows the longer name."""
+    """A place the model cut at a linking word ("Mar" of "Mar del Plata", "San Cristobal de" + "Casas"
+    of "San Cristobal de las Casas") is extended to the whole name when the place table knows the
+    longer name; place mentions inside the extension merge into it."""
     out = list(mentions)
-    for i, m in enumerate(out):
+    i = 0
+    while i < len(out):
+        m = out[i]
+        i += 1
         if m.label not in ("GPE", "LOC") or m.source != "model":
             continue
         tail = _PLACE_TAIL.match(text, m.end)
-        if tail is None:
+        if tail is None or not (re.match(rf"\s+{_LINK_WORDS}\s", tail.group(0)) or _ENDS_WITH_LINK.search(text[m.start:m.end])):
             continue
-        for end in sorted({tail.end(), tail.end() - len(tail.group(0).split()[-1]) - 1}, reverse=True):
+        last = tail.group(0).split()[-1]
+        for end in sorted({tail.end(), tail.end() - len(last) - 1}, reverse=True):
             longer = text[m.start:end].rstrip()
-            if any(place.main for place in place_candidates(longer)) and _uncovered(out[:i] + out[i + 1:], m.end, end):
-                out[i] = dataclasses.replace(m, end=m.start + len(longer), label="GPE", canonical="")
+            inside = [x for x in out if x is not m and m.end <= x.start and x.end <= m.start + len(longer)]
+            others = [x for x in out if x is not m and x not in inside]
+            if all(x.label in ("GPE", "LOC") for x in inside) and _uncovered(others, m.end, m.start + len(longer)) \
+                    and any(place.main for place in place_candidates(longer)):
+                merged = dataclasses.replace(m, end=m.start + len(longer), label="GPE", canonical="")
+                out = [merged if x is m else x for x in out if x not in inside]
                 break
     return out
+
+
+_PLACE_PREPOSITION_BODY = (r"\b(?:in|at|near|outside|across|into|from)\s+(?:central\s+|downtown\s+|northern\s+|"
+                           r"southern\s+|eastern\s+|western\s+)?")
+_PLACE_PREPOSITION = re.compile(_PLACE_PREPOSITION_BODY + "$")  # right before a mention
+_PLACE_PREPOSITIONS = re.compile(_PLACE_PREPOSITION_BODY)
+_CAP_NAME = re.compile(r"[A-Z][\w'\u2019\-]*(?:\s+[A-Z][\w'\u2019\-]*){0,2}")
+
+
+def _sure_place(name: str) -> bool:
+    place = gazetteer.lookup_place(name)
+    return place is not None and (place.kind in ("country", "us_state")
+                                  or (place.population or 0) >= gazetteer.MAJOR_CITY_POPULATION)
+
+
+def apply_place_prepositions(text: str, mentions: Sequence[Mention]) -> List[Mention]:
+    """A known country, US state or city of 100,000+ people right after "in", "at", "near", ... is a
+    place: a model mention of another label becomes GPE ("marched in Omdurman" as NORP, "a rally in
+    Montevideo" as PRODUCT), and a name the model missed is added ("demonstrated in Asuncion")."""
+    out: List[Mention] = []
+    for m in mentions:
+        if m.label not in ("GPE", "DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT") \
+                and m.source == "model" and _PLACE_PREPOSITION.search(text[max(0, m.start - 30):m.start]):
+            name = _surface(text, m)
+            if _sure_place(name):
+                m = dataclasses.replace(m, label="GPE", canonical=gazetteer.place_canonical(name) or "")
+        out.append(m)
+    for match in _PLACE_PREPOSITIONS.finditer(text):
+        name = _CAP_NAME.match(text, match.end())
+        if name is None:
+            continue
+        for end in sorted({name.end()} | {name.start() + k.end() for k in re.finditer(r"[\w'\u2019\-]+(?=\s|$)",
+                                                                                   name.group(0))}, reverse=True):
+            candidate = text[name.start():end]
+            if _uncovered(out, name.start(), end) and _sure_place(candidate):
+                out.append(Mention(name.start(), end, "GPE", gazetteer.place_canonical(candidate) or "", "gazetteer"))
+                break
+    return sorted(out, key=lambda m: (m.start, m.end))
 
 
 def _uncovered(mentions: Sequence[Mention], start: int, end: int) -> bool:
@@ -444,6 +497,7 @@ def resolve_mentions(text: str, mentions: Sequence[Mention]) -> List[Mention]:
     out = link_short_mentions(text, out)
     out = extend_place_names(text, out)
     out = apply_gazetteer(text, out)
+    out = apply_place_prepositions(text, out)
     out = propagate_names(text, out, defined)
     return _drop_overlaps(out)
 

@@ -20,10 +20,11 @@ from typing import Dict, List, Optional, Pattern, Sequence, Tuple
 
 from transforms.nlp.places.names import is_acronym, place_key
 from transforms.nlp.places.table import alternate_names_at_least, cities_at_least
+from transforms.nlp.places.table import candidates as place_candidates
 from transforms.runtime.gcpause import gc_paused
 
 __all__ = [
-    "ENTITY_CITY_POPULATION", "geonames", "Place",
+    "ENTITY_CITY_POPULATION", "geonames", "Place", "is_province_or_country",
     "OrgAlias", "lookup_place", "place_canonical", "org_aliases", "alias_pattern",
     "alias_matches", "place_aliases", "lookup_alias", "lookup_alias_canonical", "known_names", "DATA_DIR",
     "MAJOR_CITY_POPULATION",
@@ -150,6 +151,12 @@ def lookup_place(name: str) -> Optional[Place]:
     places, forms = _place_tables()
     canonical = forms.get(place_key(name))
     return places.get(canonical) if canonical else None
+
+
+def is_province_or_country(name: str) -> bool:
+    """Is ``name`` a first-level division or a country of the place table ("Cordoba", "Chiapas", "Kenya")?"""
+    key = place_key(name)
+    return bool(name[:1].isupper()) and any(c.kind in ("admin1", "country") and c.main for c in place_candidates(key))
 
 
 def place_canonical(name: str) -> Optional[str]:

@@ -28,6 +28,11 @@ _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
 
 _PATTERNS = [
     ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
+    # a range is dated by its first day: "between 16 and 18 April 2024", "the night of 4-5 May", "May 4-5, 2021"
+    ("day_range", re.compile(rf"\b(?:between\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|\u2013|and|to)\s*\d{{1,2}}"
+                             rf"(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?(?:,?\s+(\d{{4}}))?\b", re.I)),
+    ("month_day_range", re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|\u2013|to)\s*\d{{1,2}}"
+                                   rf"(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I)),
     ("month_day_year", re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I)),
     ("day_month_year", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?(?:,?\s+(\d{{4}}))?\b", re.I)),
     ("relative_day", re.compile(r"\b(yesterday|today|tonight|tomorrow|this (?:morning|afternoon|evening))\b", re.I)),
@@ -63,8 +68,8 @@ def _safe_date(year: int, month: int, day: int) -> Optional[_dt.date]:
 def _resolve(kind: str, m: re.Match, published: _dt.date, future: bool) -> Optional[_dt.date]:
     if kind == "iso":
         return _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    if kind in ("month_day_year", "day_month_year"):
-        if kind == "month_day_year":
+    if kind in ("month_day_year", "day_month_year", "day_range", "month_day_range"):
+        if kind in ("month_day_year", "month_day_range"):
             month, day, year = _MONTHS[m.group(1).lower()], int(m.group(2)), m.group(3)
         else:
             day, month, year = int(m.group(1)), _MONTHS[m.group(2).lower()], m.group(3)
@@ -101,6 +106,9 @@ def _resolve(kind: str, m: re.Match, published: _dt.date, future: bool) -> Optio
     return None  # vague
 
 
+_ABSOLUTE = ("iso", "month_day_year", "day_month_year", "day_range", "month_day_range")
+
+
 def find_date_expressions(text: str, published: Optional[_dt.date], future: bool = False) -> List[DateExpression]:
     """Temporal expressions in ``text`` with their resolved dates (None when vague or when the
     publication date is unknown and the expression is relative). Overlaps keep the first pattern."""
@@ -116,7 +124,7 @@ def find_date_expressions(text: str, published: Optional[_dt.date], future: bool
                 continue
             if any(s < m.end() and m.start() < e for s, e in taken):
                 continue
-            absolute = kind in ("iso", "month_day_year", "day_month_year") and (kind == "iso" or m.group(3))
+            absolute = kind != "iso" and kind in _ABSOLUTE and m.group(3) or kind == "iso"
             if published is None and not absolute:
                 date = None
             else:

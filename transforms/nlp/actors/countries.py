@@ -2,22 +2,20 @@
 country name, or a place whose country is clear ("Kabul", "Lagos state"). Codes are ISO 3166-1
 alpha-3, as PLOVER/POLECAT and CAMEO write them.
 
-Nationality words are ``data/demonyms.json`` (hand-written, every code checked against pycountry by a
-test); places are the event geocoder's (:mod:`transforms.nlp.places.geocode`). Words that name
-several countries ("Korean", "Congolese") are in the file's ``ambiguous`` list and give no country.
+Nationality words are :mod:`transforms.nlp.places.nationalities`'s; places are the event geocoder's
+(:mod:`transforms.nlp.places.geocode`). Words that name several countries ("Korean", "Congolese")
+give no country.
 """
 from __future__ import annotations
 
 import functools
-import json
-from pathlib import Path
-from typing import Dict, FrozenSet, Optional, Tuple
+from typing import Optional
 
 from transforms.nlp.places.geocode import geocode
+from transforms.nlp.places.nationalities import demonyms
 
-__all__ = ["alpha3", "country_of_word", "demonyms", "DEMONYMS_FILE"]
+__all__ = ["alpha3", "country_of_word"]
 
-DEMONYMS_FILE = Path(__file__).resolve().parent.parent / "data" / "demonyms.json"
 
 _EXTRA_ALPHA3 = {"XK": "XKX"}  # Kosovo: a user-assigned code, as GeoNames and POLECAT use it
 
@@ -33,13 +31,6 @@ def alpha3(alpha2: Optional[str]) -> Optional[str]:
 
     country = pycountry.countries.get(alpha_2=alpha2)
     return country.alpha_3 if country is not None else None
-
-
-@functools.lru_cache(maxsize=None)
-def demonyms() -> Tuple[Dict[str, str], FrozenSet[str]]:
-    """(word -> alpha-3, the ambiguous words) from :data:`DEMONYMS_FILE`."""
-    raw = json.loads(DEMONYMS_FILE.read_text(encoding="utf-8"))
-    return dict(raw["demonyms"]), frozenset(raw.get("ambiguous", ()))
 
 
 @functools.lru_cache(maxsize=20_000)

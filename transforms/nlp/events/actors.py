@@ -29,7 +29,7 @@ from transforms.nlp import gazetteer
 from transforms.nlp.actors.countries import alpha3, country_of_word
 from transforms.nlp.actors.sectors import sector_lexicon, sector_of_org, sector_of_title, sector_of_words
 from transforms.nlp.events.context import ArticleContext
-from transforms.nlp.events.syntax import PRONOUNS_PERSON, PRONOUNS_PLURAL, noun_phrase
+from transforms.nlp.events.syntax import PRONOUNS_PERSON, PRONOUNS_PLURAL, noun_phrase, of_phrase_noun
 from transforms.nlp.places.geocode import geocode
 
 __all__ = ["Argument", "NO_ARGUMENT", "resolve_argument", "entity_for", "BODY_PARTS", "GENERIC_PEOPLE"]
@@ -116,20 +116,6 @@ def _group_org(modifier_lemmas, head_lemma: str, ctx: ArticleContext) -> Optiona
     return next(iter(matches.values())) if len(matches) == 1 else None
 
 
-_QUANTIFIERS = frozenset("two three four five six seven eight nine ten some many several one dozens hundreds "
-                         "thousands most all none members group number".split())
-
-
-def _of_phrase(token):
-    """The noun of "two of his officers", "members of the union"; None for other phrases."""
-    if not (token.pos_ == "NUM" or token.lower_ in _QUANTIFIERS):
-        return None
-    for prep in token.children:
-        if prep.dep_ == "prep" and prep.lower_ == "of":
-            return next((c for c in prep.children if c.dep_ == "pobj"), None)
-    return None
-
-
 def _clean_group(text: str) -> str:
     return _DETERMINERS.sub("", " ".join(text.split())).strip()
 
@@ -158,7 +144,7 @@ def resolve_argument(token, sent, offset: int, ctx: ArticleContext, role: str = 
         return NO_ARGUMENT
     if sum(ch.isalpha() for ch in text) < 2:
         return NO_ARGUMENT  # a stray token ("g", "A", a digit)
-    inner = _of_phrase(token)
+    inner = of_phrase_noun(token)
     if inner is not None:  # "two of his officers": who they are is "his officers"
         return resolve_argument(inner, sent, offset, ctx, role, violent)._replace(surface=text)
     if lemma in BODY_PARTS:

@@ -9,8 +9,9 @@ import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from transforms.nlp.events.syntax import PLACE_NOUNS
-from transforms.nlp.places.geocode import NO_HINTS, SPECIFICITY, GeoPoint, PlaceHints, geocode
-from transforms.nlp.places.mentions import bracketed_places, qualifier_after
+from transforms.nlp.places.geocode import NO_HINTS, SPECIFICITY, GeoPoint, PlaceHints, geocode, sure_point
+from transforms.nlp.places.mentions import admin_word_after, bracketed_places, qualifier_after
+from transforms.nlp.places.nationalities import nationality_alpha2
 from transforms.nlp.temporal import find_date_expressions
 
 PLACE_LABELS = ("GPE", "LOC", "FAC")
@@ -50,13 +51,15 @@ class ArticleContext:
         places = [e for e in self.entities if e["label"] in PLACE_LABELS]
         # first the places the article names without doubt (each alone), then every place in their light
         countries, admin1s = set(), set()
+        nationalities = {code for e in self.entities if e["label"] == "NORP"  # "Honduran teachers"
+                         for code in [nationality_alpha2(e["canonical"])] if code}
         for e in places:
-            g = self.geocode_entity(e, NO_HINTS)
+            g = sure_point(e["canonical"], frozenset(nationalities)) or sure_point(e["text"], frozenset(nationalities))
             if g is not None:
                 countries.add(g.country_code)
                 if g.admin1_code:
                     admin1s.add((g.country_code, g.admin1_code))
-        self.place_hints = PlaceHints(frozenset(countries), frozenset(admin1s))
+        self.place_hints = PlaceHints(frozenset(countries), frozenset(admin1s), frozenset(nationalities))
         if self.text:
             self.identified = identified_people(self.text, self.entities)
         counts: Dict[str, int] = {}
@@ -74,10 +77,14 @@ class ArticleContext:
         """The point of a place entity, with the qualifier written after it ("(Cordoba)", ", Illinois")
         and the article's hints; an entity that is itself such a qualifier is only a province or country."""
         hints = self.place_hints if hints is None else hints
-        within = qualifier_after(self.text, e["end_char"]) if self.text else None
-        if self.text and self.is_qualifier(e):
-            return geocode(e["canonical"], kinds=QUALIFIER_KINDS, hints=hints) \
-                or geocode(e["text"], kinds=QUALIFIER_KINDS, hints=hints)
+        if not self.text:
+            return geocode(e["canonical"], None, hints) or geocode(e["text"], None, hints)
+        admin = admin_word_after(self.text, e["end_char"])
+        if self.is_qualifier(e) or admin:  # "(Cordoba)", "Santa Cruz department": a province or a country
+            names = [f"{e['text']} {admin}"] if admin else []
+            return next((g for n in names + [e["canonical"], e["text"]]
+                         for g in [geocode(n, kinds=QUALIFIER_KINDS, hints=hints)] if g is not None), None)
+        within = qualifier_after(self.text, e["end_char"])
         return geocode(e["canonical"], within, hints) or geocode(e["text"], within, hints)
 
     def is_qualifier(self, e: Dict[str, Any]) -> bool:

@@ -28,7 +28,7 @@ from transforms.nlp.events.context import (
 )
 from transforms.nlp.events.lexicon import QUAD_CLASS
 from transforms.nlp.events.senses import not_an_event, violence_cue
-from transforms.nlp.events.syntax import COLLECTIVE_NOUNS, arguments, flags, match_rule, mode_of
+from transforms.nlp.events.syntax import COLLECTIVE_NOUNS, arguments, flags, match_rule, mode_of, riot_rule
 from transforms.nlp.temporal import find_date_expressions
 
 __all__ = ["extract_events", "event_id"]
@@ -92,6 +92,7 @@ def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) ->
                 continue
             negated, hypothetical, future = flags(token)
             actor_tok, recipient_tok = arguments(token, rule)
+            rule = riot_rule(rule, actor_tok)
             violent = QUAD_CLASS[rule.event] == "material_conflict"
             actor = resolve_argument(actor_tok, sent, offset, ctx, "actor", violent)
             recipient = resolve_argument(recipient_tok, sent, offset, ctx, "recipient", violent)

@@ -37,9 +37,12 @@ class Rule:
     weight: float = 1.0
     not_subjects: Tuple[str, ...] = ()
     needs_xcomp: bool = False  # "asked X to ...", "warned that ... would", "offered to ..."
+    subjects: Tuple[str, ...] = ()  # only with one of these subjects
+    purposes: Tuple[str, ...] = ()  # only with a purpose clause "to <one of these>" ("gathered to demand")
+    prep_objects: Tuple[str, ...] = ()  # only with a preposition whose object is one of these ("took to the streets")
 
 
-_LIST_FIELDS = ("objects", "not_objects", "preps", "not_subjects")
+_LIST_FIELDS = ("objects", "not_objects", "preps", "not_subjects", "subjects", "purposes", "prep_objects")
 _FIELDS = frozenset(f.name for f in dataclasses.fields(Rule)) - {"event"}
 
 
@@ -53,6 +56,7 @@ class Lexicon:
     rules: Tuple[Rule, ...]
     irregular_forms: Mapping[str, Tuple[str, ...]]
     by_lemma: Mapping[str, Tuple[Rule, ...]]
+    riot_actors: FrozenSet[str] = frozenset()  # an ASSAULT by one of these is a PROTEST (riot)
 
 
 def _rule(event: str, spec: Dict[str, Any]) -> Rule:
@@ -90,7 +94,8 @@ def load_lexicon(lexicon_file: Path = DATA_DIR / "lexicon.yaml", plover_file: Pa
         raise ValueError(f"{lexicon_file.name}: irregular forms for lemmas without a rule: {orphans}")
     return Lexicon(types=tuple(plover), quad_class={t: v["quad"] for t, v in plover.items()},
                    modes={t: tuple(v["modes"]) for t, v in plover.items()}, rules=tuple(rules),
-                   irregular_forms=irregular, by_lemma={k: tuple(v) for k, v in by_lemma.items()})
+                   irregular_forms=irregular, by_lemma={k: tuple(v) for k, v in by_lemma.items()},
+                   riot_actors=frozenset(data.get("riot_actors") or ()))
 
 
 @functools.lru_cache(maxsize=None)

@@ -3,11 +3,13 @@ actor and recipient tokens, and whether it is negated, hypothetical or future. P
 spaCy tokens."""
 from __future__ import annotations
 
+import dataclasses
 from typing import List, Optional, Tuple
 
-from transforms.nlp.events.lexicon import Rule, rules_for
+from transforms.nlp.events.lexicon import Rule, lexicon, rules_for
 
-__all__ = ["flags", "noun_phrase", "subject_of", "children_with", "arguments", "match_rule", "mode_of",
+__all__ = ["flags", "noun_phrase", "subject_of", "children_with", "arguments", "match_rule", "mode_of", "riot_rule",
+           "of_phrase_noun",
            "PRONOUNS_PLURAL", "PRONOUNS_PERSON", "PLACE_NOUNS", "COLLECTIVE_NOUNS"]
 
 _NEGATIONS = {"not", "n't", "never", "no"}
@@ -258,6 +260,49 @@ def _resolve_relative(token, trigger):
     return noun
 
 
+def _purpose(token, lemmas) -> bool:
+    """Does ``token`` (or, for a noun, its governing verb) have a purpose clause "to <lemma>" /
+    "demanding ..." with one of ``lemmas`` ("gathered outside the town hall to demand ...")?"""
+    holders = [token] + ([token.head] if token.pos_ in ("NOUN", "PROPN") and token.head.i != token.i else [])
+    for holder in holders:
+        for c in holder.children:
+            if c.dep_ in ("xcomp", "advcl", "acl", "relcl") and c.lemma_.lower() in lemmas:
+                return True
+    return False
+
+
+_QUANTIFIERS = frozenset("two three four five six seven eight nine ten some many several one dozens hundreds "
+                         "thousands millions tens most all none members group number".split())
+
+
+def of_phrase_noun(token):
+    """The noun of "two of his officers", "tens of thousands of protesters", "members of the union";
+    None for other phrases."""
+    for _ in range(3):
+        if not (token.pos_ == "NUM" or token.lower_ in _QUANTIFIERS):
+            return None
+        inner = next((o for prep in token.children if prep.dep_ == "prep" and prep.lower_ == "of"
+                      for o in prep.children if o.dep_ == "pobj"), None)
+        if inner is None:
+            return None
+        if not (inner.pos_ == "NUM" or inner.lower_ in _QUANTIFIERS):
+            return inner
+        token = inner
+    return None
+
+
+def riot_rule(rule: Rule, actor) -> Rule:
+    """Violence by protesters is a PROTEST (riot) in PLOVER: an ASSAULT whose actor is one of the
+    lexicon's ``riot_actors`` ("rioters set fire to buses", "tens of thousands of protesters stormed
+    the residence", "supporters of X clashed with police")."""
+    if rule.event != "ASSAULT" or actor is None:
+        return rule
+    actor = of_phrase_noun(actor) or actor
+    if actor.lemma_.lower() not in lexicon().riot_actors:
+        return rule
+    return dataclasses.replace(rule, event="PROTEST", mode="riot", modifier_modes=())
+
+
 def match_rule(token) -> Optional[Rule]:
     lemma = token.lemma_.lower()
     pos = "V" if token.pos_ in ("VERB", "AUX") else "N" if token.pos_ in ("NOUN", "PROPN") else None
@@ -292,6 +337,15 @@ def match_rule(token) -> Optional[Rule]:
             if deep & set(rule.not_objects):
                 continue
         if rule.not_subjects and {c.lemma_.lower() for c in token.children if c.dep_ == "nsubj"} & set(rule.not_subjects):
+            continue
+        if rule.subjects:
+            subject = subject_of(token) if pos == "V" else None
+            if subject is None or subject.lemma_.lower() not in rule.subjects:
+                continue
+        if rule.purposes and not _purpose(token, rule.purposes):
+            continue
+        if rule.prep_objects and not any(o.lemma_.lower() in rule.prep_objects for c in token.children
+                                         if c.dep_ == "prep" for o in c.children if o.dep_ == "pobj"):
             continue
         if rule.preps:
             # the preposition must follow the verb and not introduce a date ("On Friday, X called ...")

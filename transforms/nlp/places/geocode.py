@@ -23,10 +23,10 @@ import re
 from typing import FrozenSet, Optional, Tuple
 
 from transforms.nlp.places.names import is_acronym, place_key, strip_admin_suffix
-from transforms.nlp.places.table import Candidate, candidates
+from transforms.nlp.places.table import Candidate, candidates, towns_starting
 
 __all__ = ["GeoPoint", "PlaceHints", "geocode", "geocode_candidates", "SPECIFICITY", "PRECISIONS", "SMALL_PLACE",
-           "point_of"]
+           "point_of", "sure_point", "NO_HINTS"]
 
 SPECIFICITY = {"city": 3, "admin1": 2, "country": 1}
 """Larger is more specific: a town beats a province beats a country."""
@@ -63,6 +63,7 @@ class PlaceHints:
     the places it names without ambiguity."""
     countries: FrozenSet[str] = frozenset()
     admin1s: FrozenSet[Tuple[str, str]] = frozenset()
+    nationalities: FrozenSet[str] = frozenset()  # countries of the article's nationality words ("Honduran")
 
 
 NO_HINTS = PlaceHints()
@@ -112,6 +113,8 @@ def _score(c: Candidate, hints: PlaceHints, admin_word: bool, city_word: bool) -
         score += 5 if c.kind == "city" else 0
     if c.country_code in hints.countries and c.kind != "country":
         score += 3
+    if c.country_code in hints.nationalities and c.kind != "country":
+        score += 5  # "Honduran nurses protested in La Paz": the Honduran La Paz
     if (c.country_code, c.admin1_code) in hints.admin1s and c.kind == "city":
         score += 2
     return score
@@ -137,6 +140,10 @@ def geocode_candidates(name: str, within: Optional[str] = None, hints: PlaceHint
     if within:
         quals = _qualifiers(within)
         inside = [c for c in found if any(_inside(c, q) for q in quals)]
+        if not inside and "city" in kinds:  # "San Pedro (Jujuy)" is "San Pedro de Jujuy" there
+            inside = [c for q in quals if q.kind == "admin1" for c in towns_starting(key, q.country_code, q.admin1_code)]
+        if not inside and "admin1" in kinds:  # a town the table does not know: at least its province
+            inside = [q for q in quals if q.kind == "admin1"][:1]
         if inside:
             found, qualified = inside, True
     if not found:
@@ -154,12 +161,30 @@ def geocode_candidates(name: str, within: Optional[str] = None, hints: PlaceHint
             best = towns[0]
             ranked = [best] + [c for c in ranked if c is not best]
     if best.kind == "city" and best.population < SMALL_PLACE and not qualified \
-            and best.country_code not in hints.countries and not best.preferred:
+            and best.country_code not in hints.countries | hints.nationalities and not best.preferred:
         return ()
     if best.kind == "city" and not best.main and not best.preferred and not qualified \
-            and best.population < 100_000 and best.country_code not in hints.countries:
+            and best.population < 100_000 and best.country_code not in hints.countries | hints.nationalities:
         return ()  # an alternate name of a small town ("Aurora" for San Francisco, Philippines)
     return tuple(ranked)
+
+
+@functools.lru_cache(maxsize=50_000)
+def sure_point(name: str, nationalities: FrozenSet[str] = frozenset()) -> Optional[GeoPoint]:
+    """The point of ``name`` when the name alone leaves no doubt about its country: a country, or a
+    place whose plausible namesakes (own names, 15,000+ people) are all in one country, or a city of a
+    million people that has no namesake in the article's ``nationalities``. These make the article's
+    :class:`PlaceHints`; "La Paz" beside "Honduran nurses" does not."""
+    ranked = geocode_candidates(name)
+    if not ranked:
+        return None
+    best = ranked[0]
+    rivals = {c.country_code for c in ranked if c.main and (c.kind != "city" or c.population >= 15_000)}
+    everywhere = {c.country_code for c in ranked}
+    if best.kind == "country" or rivals <= {best.country_code} or (
+            best.population >= 1_000_000 and not (everywhere - {best.country_code}) & nationalities):
+        return point_of(best)
+    return None
 
 
 @functools.lru_cache(maxsize=50_000)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from typing import List, NamedTuple, Optional
 
-__all__ = ["qualifier_after", "bracketed_places", "TextPlace"]
+__all__ = ["qualifier_after", "bracketed_places", "admin_word_after", "TextPlace"]
 
 _NAME_WORD = r"[A-Z][\w'\u2019.\-]*"
-_LINK = r"(?:de|del|de la|do|da|dos|das|di|du|des|el|al|la|las|los|le|of|y|upon|on|en|sur|am|an)"
+_LINK = r"(?:de la|de las|de los|de l'|del|de|do|da|dos|das|di|du|des|el|al|la|las|los|le|of|y|upon|on|en|sur|am|an)"
 _NAME = rf"{_NAME_WORD}(?:\s+(?:{_LINK}\s+)?{_NAME_WORD}){{0,4}}"
 _ADMIN_WORD = (r"(?:province|state|region|county|department|governorate|district|prefecture|oblast|municipality|"
                r"division|territory|LGA|local government area)")
@@ -35,6 +35,16 @@ def qualifier_after(text: str, end: int) -> Optional[str]:
     tail = text[end:end + 80]
     m = _BRACKETED.match(tail) or _COMMA.match(tail)
     return re.sub(r"['\u2019]s$", "", m.group(1).strip()) if m else None
+
+
+_ADMIN_AFTER = re.compile(rf"^\s+({_ADMIN_WORD})\b", re.I)
+
+
+def admin_word_after(text: str, end: int) -> Optional[str]:
+    """The administrative word right after a name that ends at ``end`` ("Santa Cruz *department*",
+    "Plateau *state*"), or None: the name is then a province, not the town of the same name."""
+    m = _ADMIN_AFTER.match(text[end:end + 40])
+    return m.group(1) if m else None
 
 
 class TextPlace(NamedTuple):

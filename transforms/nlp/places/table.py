@@ -16,7 +16,7 @@ from typing import Iterator, Optional, Tuple
 
 from transforms.nlp.places.names import place_key
 
-__all__ = ["Candidate", "PLACES_DB", "candidates", "cities_at_least", "alternate_names_at_least", "table_info"]
+__all__ = ["Candidate", "PLACES_DB", "candidates", "towns_starting", "cities_at_least", "alternate_names_at_least", "table_info"]
 
 PLACES_DB = Path(__file__).resolve().parent.parent / "data" / "places.sqlite"
 
@@ -69,6 +69,19 @@ def candidates(name: str) -> Tuple[Candidate, ...]:
     rows = _query(f"SELECT {_COLUMNS}, n.main FROM names n JOIN places p ON p.id = n.place WHERE n.key = ? "
                   "ORDER BY n.main DESC, p.population DESC, p.id", (key,))
     return tuple(_candidate(r, r[9] >= 1, r[9] == 2) for r in rows)
+
+
+@functools.lru_cache(maxsize=10_000)
+def towns_starting(key: str, country_code: str, admin1_code: Optional[str]) -> Tuple[Candidate, ...]:
+    """Towns of one province whose name starts with the words of ``key`` ("san pedro" -> San Pedro de
+    Jujuy), largest first."""
+    if not key:
+        return ()
+    rows = _query(f"SELECT {_COLUMNS}, n.main FROM names n JOIN places p ON p.id = n.place "
+                  "WHERE n.key >= ? AND n.key < ? AND p.kind = 'city' AND p.country = ? AND p.admin1 IS ? "
+                  "ORDER BY n.main DESC, p.population DESC, p.id LIMIT 20",
+                  (key + " ", key + "!", country_code, admin1_code))  # keys that start with "<key> "
+    return tuple(dict.fromkeys(_candidate(r, r[9] >= 1, r[9] == 2) for r in rows))
 
 
 def cities_at_least(population: int) -> Iterator[Candidate]:
