@@ -131,3 +131,28 @@ def test_a_date_years_before_publication_is_history_not_the_event_date(nlp):
     assert events and events[0]["event_date"] is None and events[0]["date_text"] == "31 October 1517"
     recent = [e for e in events_of(nlp, "On Thursday rebels attacked the city.") if e["event_type"] == "ASSAULT"]
     assert recent and recent[0]["event_date"] is not None
+
+
+NO_AGENT = [
+    ("Version v201601 supports both MutateJobService and BatchJobService concurrently.", "SUPPORT"),
+    ("The greatest threat is very large hail across the southern Plains.", "THREATEN"),
+    ("Visit us on the AdWords API Forum or our Google+ page.", "CONSULT"),
+    ("The new guidance was released after the state of the world worsened.", "RETREAT"),
+]
+
+WITH_AGENT = [
+    ("The minister supported the plan on Tuesday.", "SUPPORT"),
+    ("He was accused of misusing public funds.", "ACCUSE"),
+    ("Rubio led eight hours of peace talks with Ukrainian officials in Jeddah.", "CONSULT"),
+    ("Every time we report our concerns, they promise to act.", "AGREE"),
+]
+
+
+@pytest.mark.parametrize("text, event_type", NO_AGENT)
+def test_verbal_events_need_someone_who_acts(nlp, text, event_type):
+    assert event_type not in types_of(nlp, text)
+
+
+@pytest.mark.parametrize("text, event_type", WITH_AGENT)
+def test_a_person_a_passive_recipient_or_a_partner_is_enough(nlp, text, event_type):
+    assert event_type in types_of(nlp, text)

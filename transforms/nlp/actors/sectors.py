@@ -12,6 +12,7 @@ from typing import Dict, FrozenSet, Optional, Sequence, Tuple
 import yaml
 
 __all__ = ["SECTORS", "SectorLexicon", "sector_lexicon", "sector_of_words", "sector_of_org", "sector_of_title",
+           "is_agent_noun",
            "SECTORS_FILE"]
 
 SECTORS_FILE = Path(__file__).resolve().parent / "sectors.yaml"
@@ -33,6 +34,7 @@ class SectorLexicon:
     titles: Tuple[Tuple[str, str], ...]  # (title, sector), longest first
     person_nouns: FrozenSet[str]
     armed: FrozenSet[str]  # modifiers that make a person noun no civilian ("armed men")
+    human_nouns: FrozenSet[str]  # people and groups with no sector of their own ("author", "group")
 
 
 @functools.lru_cache(maxsize=None)
@@ -68,7 +70,15 @@ def sector_lexicon() -> SectorLexicon:
         titles=tuple(sorted(titles.items(), key=lambda t: -len(t[0]))),
         person_nouns=frozenset(raw.get("person_nouns", ())),
         armed=frozenset(raw.get("armed_modifiers", ())),
+        human_nouns=frozenset(raw.get("human_nouns", ())),
     )
+
+
+def is_agent_noun(lemma: str) -> bool:
+    """Can a noun with this lemma act? A sector word, a generic person noun or a human noun."""
+    lex = sector_lexicon()
+    lemma = lemma.lower()
+    return lemma in lex.words or lemma in lex.person_nouns or lemma in lex.human_nouns
 
 
 def sector_of_words(head_lemma: str, modifier_lemmas: Sequence[str] = (), text: str = "") -> Optional[str]:

@@ -27,12 +27,12 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from transforms.nlp import gazetteer
 from transforms.nlp.actors.countries import alpha3, country_of_word
-from transforms.nlp.actors.sectors import sector_lexicon, sector_of_org, sector_of_title, sector_of_words
+from transforms.nlp.actors.sectors import is_agent_noun, sector_lexicon, sector_of_org, sector_of_title, sector_of_words
 from transforms.nlp.events.context import ArticleContext
 from transforms.nlp.events.syntax import PRONOUNS_PERSON, PRONOUNS_PLURAL, noun_phrase, of_phrase_noun
 from transforms.nlp.places.geocode import geocode
 
-__all__ = ["Argument", "NO_ARGUMENT", "resolve_argument", "entity_for", "BODY_PARTS", "GENERIC_PEOPLE"]
+__all__ = ["Argument", "NO_ARGUMENT", "AGENT_LABELS", "resolve_argument", "entity_for", "BODY_PARTS", "GENERIC_PEOPLE"]
 
 
 class Argument(NamedTuple):
@@ -42,9 +42,12 @@ class Argument(NamedTuple):
     country: Optional[str]
     sector: Optional[str]
     label: Optional[str] = None  # the entity's label (PERSON, ORG, ...), None for a group without one
+    agent: bool = False  # can it act: a named entity, a resolved pronoun, a person or group noun
 
 
 NO_ARGUMENT = Argument(None, None, None, None, None)
+AGENT_LABELS = ("PERSON", "ORG", "GPE", "NORP")
+_PERSONAL_PRONOUNS = frozenset("i we he she they".split())
 
 BODY_PARTS = frozenset("hand hands face head leg legs arm arms chest back neck foot feet eye eyes body stomach "
                        "shoulder knee".split())
@@ -137,11 +140,12 @@ def resolve_argument(token, sent, offset: int, ctx: ArticleContext, role: str = 
             ent = ctx.person_before(token.idx + offset)
             if ent is not None:
                 country, sector = ctx.person_codes.get(ent["canonical"], (None, None))
-                return Argument(token.text, ent["canonical"], ent["entity_id"], country, sector, "PERSON")
+                return Argument(token.text, ent["canonical"], ent["entity_id"], country, sector, "PERSON", True)
         if low in ("they", "them") and ctx.last_plural_actor is not None \
                 and ctx.sentence_index - ctx.last_plural_sentence <= 1:
-            return ctx.last_plural_actor._replace(surface=token.text)
-        return NO_ARGUMENT
+            return ctx.last_plural_actor._replace(surface=token.text, agent=True)
+        # an unresolved "he" or "they" is no actor value, but someone did act
+        return NO_ARGUMENT._replace(agent=low in _PERSONAL_PRONOUNS)
     if sum(ch.isalpha() for ch in text) < 2:
         return NO_ARGUMENT  # a stray token ("g", "A", a digit)
     inner = of_phrase_noun(token)
@@ -167,13 +171,15 @@ def resolve_argument(token, sent, offset: int, ctx: ArticleContext, role: str = 
             ctx.person_codes.setdefault(ent["canonical"], (country, sector))
         elif not covers:  # "ICE officers": the organisation, its sector unless the head says more
             sector = sector or sector_of_words(lemma, mod_lemmas, text)
-        return ctx.remember(lemma, Argument(text, ent["canonical"], ent["entity_id"], country, sector, ent["label"]))
+        agent = ent["label"] in AGENT_LABELS or is_agent_noun(lemma)
+        return ctx.remember(lemma, Argument(text, ent["canonical"], ent["entity_id"], country, sector, ent["label"],
+                                            agent))
     # a generic person or a group
     if lemma in GENERIC_PEOPLE and not modifiers and violent \
             and not any(c.lower_ in ("another", "other", "every", "each", "no") for c in token.lefts):
         person = ctx.identified.get("victim" if role == "recipient" else "suspect")
         if person is not None:
-            return Argument(text, person["canonical"], person["entity_id"], None, sector_of_words(lemma), "PERSON")
+            return Argument(text, person["canonical"], person["entity_id"], None, sector_of_words(lemma), "PERSON", True)
     sector = sector_of_words(lemma, mod_lemmas, text)
     country = None
     if ent is not None:  # a nationality or place modifier: "US immigration officials", "Iraqi troops"
@@ -184,9 +190,11 @@ def resolve_argument(token, sent, offset: int, ctx: ArticleContext, role: str = 
     if org is not None:
         org_country, org_sector = _entity_code(org, ctx.text)
         return ctx.remember(lemma, Argument(text, org["canonical"], org["entity_id"], country or org_country,
-                                            org_sector or sector, "ORG"))
+                                            org_sector or sector, "ORG", True))
     earlier = ctx.recent_group(lemma) if not modifiers or all(m.dep_ == "poss" for m in modifiers) else None
     if earlier is not None:
         return earlier._replace(surface=text)  # "the officers", "an officer": the officers named just before
     canonical = _clean_group(text) if (modifiers or sector) else None
-    return ctx.remember(lemma, Argument(text, canonical or None, None, country, sector))
+    agent = sector is not None or is_agent_noun(lemma) or (token.pos_ == "PROPN" and token.text.isalpha()) or (
+        ent is not None and ent["label"] in AGENT_LABELS)
+    return ctx.remember(lemma, Argument(text, canonical or None, None, country, sector, None, agent))

@@ -27,7 +27,7 @@ from transforms.nlp.events.context import (
     new_paragraph,
 )
 from transforms.nlp.events.lexicon import QUAD_CLASS
-from transforms.nlp.events.senses import not_an_event, violence_cue
+from transforms.nlp.events.senses import needs_an_agent, not_an_event, violence_cue
 from transforms.nlp.events.syntax import COLLECTIVE_NOUNS, arguments, flags, match_rule, mode_of, riot_rule
 from transforms.nlp.temporal import find_date_expressions
 
@@ -39,6 +39,21 @@ def event_id(article_id: str, start: int, event_type: str) -> str:
 
 
 _NO_LOCAL_COUNTRY = ("igo", "ngo")
+
+
+def _passive_or_noun(token) -> bool:
+    return token.pos_ in ("NOUN", "PROPN") or any(c.dep_ in ("nsubjpass", "auxpass") for c in token.children)
+
+
+def _agent_among_preps(token, sent, offset, ctx) -> bool:
+    """Does a prepositional object of the trigger name someone who can act ("talks *with Ukrainian
+    officials*", "criticism *from the Syrian opposition*", "cooperation *between Russia and North Korea*")?"""
+    for prep in token.children:
+        if prep.dep_ in ("prep", "agent"):
+            for pobj in prep.children:
+                if pobj.dep_ == "pobj" and resolve_argument(pobj, sent, offset, ctx).agent:
+                    return True
+    return any(c.dep_ == "poss" and resolve_argument(c, sent, offset, ctx).agent for c in token.children)
 
 
 def _country(argument, where):
@@ -96,6 +111,9 @@ def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) ->
             violent = QUAD_CLASS[rule.event] == "material_conflict"
             actor = resolve_argument(actor_tok, sent, offset, ctx, "actor", violent)
             recipient = resolve_argument(recipient_tok, sent, offset, ctx, "recipient", violent)
+            if needs_an_agent(rule.event, actor.agent, _passive_or_noun(token),
+                              recipient.agent or _agent_among_preps(token, sent, offset, ctx)) is not None:
+                continue
             key = (sent_start, rule.event, mode_of(rule, token), recipient.canonical or recipient.surface)
             if key in seen:
                 continue

@@ -19,7 +19,8 @@ import yaml
 
 from transforms.nlp.events.lexicon import Rule
 
-__all__ = ["Senses", "Idiom", "load_senses", "senses", "story_domain", "not_an_event", "violence_cue", "DOMAINS"]
+__all__ = ["Senses", "Idiom", "load_senses", "senses", "story_domain", "not_an_event", "violence_cue", "DOMAINS",
+           "needs_an_agent"]
 
 DATA_FILE = Path(__file__).resolve().parent / "senses.yaml"
 _WORD = re.compile(r"[a-z][a-z\-]+")
@@ -57,6 +58,7 @@ class Senses:
     work_events: FrozenSet[str]
     work_nouns: FrozenSet[str]
     target_verbs: FrozenSet[str]
+    agent_events: FrozenSet[str]
 
 
 def load_senses(path: Path = DATA_FILE) -> Senses:
@@ -89,7 +91,8 @@ def load_senses(path: Path = DATA_FILE) -> Senses:
         fiction_words=words("fiction_words"), verbal_clash_partners=words("verbal_clash_partners"),
         personal_nouns=words("personal_nouns"), first_person=words("first_person"),
         market_subjects=words("market_subjects"), domain_cue_events=frozenset(data["domain_cue_events"]),
-        work_events=frozenset(data["work_events"]), work_nouns=words("work_nouns"), target_verbs=words("target_verbs"))
+        work_events=frozenset(data["work_events"]), work_nouns=words("work_nouns"), target_verbs=words("target_verbs"),
+        agent_events=frozenset(data["agent_events"]))
 
 
 @functools.lru_cache(maxsize=None)
@@ -231,3 +234,15 @@ def not_an_event(token: Any, rule: Rule, domain: Optional[str] = None) -> Option
         if not subjects and not objects and not inherited and not _children(token, "prep", "agent", "ccomp", "xcomp"):
             return "no_participant"
     return None
+
+
+def needs_an_agent(event_type: str, actor_is_agent: bool, passive_or_noun: bool = False,
+                   participant_is_agent: bool = False) -> Optional[str]:
+    """``no_actor`` when an event of ``senses.yaml``'s ``agent_events`` has nobody who can act in it,
+    else None. A passive verb or an event noun needs no actor of its own when another participant
+    can act ("he was accused of ...", "talks with Ukrainian officials", "criticism from the opposition")."""
+    if event_type not in senses().agent_events or actor_is_agent:
+        return None
+    if passive_or_noun and participant_is_agent:
+        return None
+    return "no_actor"
