@@ -1,7 +1,8 @@
 """An event's ``confidence``: the probability that it is right, from a logistic model over what the
 extractor knows when it codes the event (the rule's prior weight, verb or noun, which arguments it
 found and whether they are named entities, the flags, the story's domain, a violence cue in the
-sentence, the quad class, a sentence that looks like page junk).
+sentence, the quad class and the PLOVER type, a date or a place in the sentence itself, a sentence
+that looks like page junk).
 
 The coefficients are data (``confidence.yaml``), fitted by ``eval/audit/fit_confidence.py`` on the
 audit set's tune half (an event is right when the labels have its type: among the asserted types for
@@ -20,15 +21,19 @@ import yaml
 __all__ = ["FEATURES", "features", "score", "coefficients", "load_coefficients", "DATA_FILE"]
 
 DATA_FILE = Path(__file__).resolve().parent / "confidence.yaml"
+_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST", "ACCUSE", "REJECT",
+          "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT")
 FEATURES = ("bias", "weight", "verb", "actor", "recipient", "actor_entity", "recipient_entity", "flagged",
             "everyday_story", "violence_cue", "material_conflict", "verbal_conflict", "material_cooperation",
-            "junk_sentence")
-"""The model's inputs, in order (``verbal_cooperation`` is the quad class all others are against)."""
+            "junk_sentence", "dated_in_sentence", "placed_in_sentence") + tuple(f"type_{t}" for t in _TYPES)
+"""The model's inputs, in order (``verbal_cooperation`` is the quad class all others are against; the
+``type_*`` indicators let each PLOVER type have its own prior)."""
 
 
 def features(*, weight: float, verb: bool, actor: Optional[str], recipient: Optional[str],
              actor_entity: Optional[str], recipient_entity: Optional[str], flagged: bool, domain: Optional[str],
-             violence_cue: bool, quad_class: str, sentence: str) -> Dict[str, float]:
+             violence_cue: bool, quad_class: str, sentence: str, event_type: str = "",
+             dated_in_sentence: bool = False, placed_in_sentence: bool = False) -> Dict[str, float]:
     """The model's inputs for one event (see the module notes)."""
     text = sentence.strip()
     junk = not text.endswith((".", "!", "?", '"', "”", "’", "'", ")")) or len(text) < 25
@@ -41,6 +46,8 @@ def features(*, weight: float, verb: bool, actor: Optional[str], recipient: Opti
         "verbal_conflict": float(quad_class == "verbal_conflict"),
         "material_cooperation": float(quad_class == "material_cooperation"),
         "junk_sentence": float(junk),
+        "dated_in_sentence": float(dated_in_sentence), "placed_in_sentence": float(placed_in_sentence),
+        **{f"type_{t}": float(event_type == t) for t in _TYPES},
     }
 
 

@@ -158,7 +158,8 @@ def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) ->
                     weight=rule.weight, verb=rule.pos == "V", actor=actor.surface, recipient=recipient.surface,
                     actor_entity=actor.entity_id, recipient_entity=recipient.entity_id,
                     flagged=negated or hypothetical or future, domain=ctx.domain, violence_cue=violence_cue(sent),
-                    quad_class=QUAD_CLASS[rule.event], sentence=sent_text)),
+                    quad_class=QUAD_CLASS[rule.event], sentence=sent_text, event_type=rule.event,
+                    dated_in_sentence=bool(sentence_dates), placed_in_sentence=place_source == "sentence")),
                 "run_id": ctx.run_id,
                 "dt": ctx.dt,
             })
