@@ -306,3 +306,26 @@ def test_example_query(dataset, tmp_path, capsys, name):
     assert result and check(result), json.dumps(result, indent=1)[:3000]
     code, out, err = newsbeam(capsys, "query", root, doc_queries()[name])  # and as a table, for people
     assert code == 0 and out.splitlines()[-1] == f"({len(result)} row{'s' if len(result) != 1 else ''})"
+
+
+V2_EVENT_COLUMNS = ("admin1", "location_precision", "actor_country", "actor_sector", "recipient_country",
+                    "recipient_sector")
+
+
+def test_events_written_by_schema_version_1_read_with_the_new_columns_null(dataset, tmp_path):
+    """Issue 14 bumped the schema to 2 (events gained six columns): an events file of version 1, as
+    earlier runs wrote them, still reads, its new columns null, beside version-2 files."""
+    root = tmp_path / "root"
+    shutil.copytree(dataset[0], root)
+    assert schemas.SCHEMA_VERSION >= 2 and set(V2_EVENT_COLUMNS) <= set(schemas.TABLES["events"].names)
+    path = committed_files(str(root), "events")[0]
+    table = pq.read_table(path)
+    old = table.drop_columns(list(V2_EVENT_COLUMNS)).replace_schema_metadata(
+        {b"newsbeam.table": b"events", b"newsbeam.schema_version": b"1"})
+    pq.write_table(old, path)  # the same committed file, as version 1 wrote it
+    with Dataset(str(root)) as ds:
+        rows = ds.sql(f"SELECT event_id, {', '.join(V2_EVENT_COLUMNS)} FROM events "
+                      f"WHERE event_id IN ({', '.join(repr(e) for e in old.column('event_id').to_pylist())})").to_pylist()
+        assert len(rows) == old.num_rows > 0
+        assert all(r[c] is None for r in rows for c in V2_EVENT_COLUMNS)
+        assert ds.sql("DESCRIBE events").column("column_name").to_pylist() == schemas.TABLES["events"].names

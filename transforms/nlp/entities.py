@@ -419,14 +419,14 @@ def apply_place_prepositions(text: str, mentions: Sequence[Mention]) -> List[Men
                 m = dataclasses.replace(m, label="GPE", canonical=gazetteer.place_canonical(name) or "")
         out.append(m)
     for match in _PLACE_PREPOSITIONS.finditer(text):
-        name = _CAP_NAME.match(text, match.end())
-        if name is None:
+        found = _CAP_NAME.match(text, match.end())
+        if found is None:
             continue
-        for end in sorted({name.end()} | {name.start() + k.end() for k in re.finditer(r"[\w'\u2019\-]+(?=\s|$)",
-                                                                                   name.group(0))}, reverse=True):
-            candidate = text[name.start():end]
-            if _uncovered(out, name.start(), end) and _sure_place(candidate):
-                out.append(Mention(name.start(), end, "GPE", gazetteer.place_canonical(candidate) or "", "gazetteer"))
+        ends = {found.end()} | {found.start() + k.end() for k in re.finditer(r"[\w'\u2019\-]+(?=\s|$)", found.group(0))}
+        for end in sorted(ends, reverse=True):
+            candidate = text[found.start():end]
+            if _uncovered(out, found.start(), end) and _sure_place(candidate):
+                out.append(Mention(found.start(), end, "GPE", gazetteer.place_canonical(candidate) or "", "gazetteer"))
                 break
     return sorted(out, key=lambda m: (m.start, m.end))
 

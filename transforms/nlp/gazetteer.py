@@ -6,8 +6,8 @@ names), US states and towns of 15,000+ people (from the shipped place table,
 "U.K.", "NYC", "Kiev"). Organisation aliases (acronyms and agency names: ICE, NYPD, FBI, UN, NATO,
 ...) are in ``data/aliases.json``.
 
-Nothing is downloaded: the packages ship their data. Tables are built on first use and cached for
-the life of the process (about 0.2 s, a few MB).
+Nothing is downloaded: the packages ship their data. Countries and states are read on first use
+(about 0.1 s); towns are looked up in the place table when asked for, and cached.
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Dict, List, Optional, Pattern, Sequence, Tuple
 
 from transforms.nlp.places.names import is_acronym, place_key
-from transforms.nlp.places.table import alternate_names_at_least, cities_at_least
 from transforms.nlp.places.table import candidates as place_candidates
 from transforms.runtime.gcpause import gc_paused
 
@@ -121,15 +120,23 @@ def _place_tables() -> Tuple[Dict[str, Place], Dict[str, str]]:
         add(places[canonical], *[e for e in extra if e and "," not in e])
     for _code, s in gc.get_us_states().items():
         add(Place(s["name"], "us_state", "US"))
-    for c in cities_at_least(ENTITY_CITY_POPULATION):  # largest first: "Washington" is the US capital
-        add(Place(c.name, "city", c.country_code, c.latitude, c.longitude, c.population))
-    for key, c in alternate_names_at_least(_CITY_ALTNAME_POPULATION):  # "Bombay", "Peking"
-        if key not in forms:
-            forms[key] = places[c.name].canonical if c.name in places else c.name
-    for form, canonical in place_aliases().items():
-        if canonical in places:
-            forms[place_key(form)] = canonical
+    for form, canonical in place_aliases().items():  # towns among them are looked up when asked for
+        forms[place_key(form)] = canonical
     return places, forms
+
+
+@functools.lru_cache(maxsize=50_000)
+def _town(name: str, by_alias: bool = False) -> Optional[Place]:
+    """The largest town of 15,000+ people called ``name``, else a town of a million whose alternate name
+    it is ("Bombay", "Peking"); ``by_alias``: the largest town of that own name, whatever its size. Read from
+    the place table when first asked (no start-up cost), then cached."""
+    for c in place_candidates(name):  # own names first, then by population
+        if c.kind != "city":
+            continue
+        if c.main and (by_alias or c.population >= ENTITY_CITY_POPULATION) or (
+                not c.main and not by_alias and c.population >= _CITY_ALTNAME_POPULATION):
+            return Place(c.name, "city", c.country_code, c.latitude, c.longitude, c.population)
+    return None
 
 
 @functools.lru_cache(maxsize=None)
@@ -150,7 +157,9 @@ def lookup_place(name: str) -> Optional[Place]:
         return None  # "UN" is not Un (India); "US" and "UK" are in the alias table
     places, forms = _place_tables()
     canonical = forms.get(place_key(name))
-    return places.get(canonical) if canonical else None
+    if canonical is not None:
+        return places.get(canonical) or _town(canonical, by_alias=True)
+    return _town(name)
 
 
 def is_province_or_country(name: str) -> bool:

@@ -12,11 +12,11 @@ import functools
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterator, Optional, Tuple
+from typing import Optional, Tuple
 
 from transforms.nlp.places.names import place_key
 
-__all__ = ["Candidate", "PLACES_DB", "candidates", "towns_starting", "cities_at_least", "alternate_names_at_least", "table_info"]
+__all__ = ["Candidate", "PLACES_DB", "candidates", "towns_starting", "table_info"]
 
 PLACES_DB = Path(__file__).resolve().parent.parent / "data" / "places.sqlite"
 
@@ -82,21 +82,6 @@ def towns_starting(key: str, country_code: str, admin1_code: Optional[str]) -> T
                   "ORDER BY n.main DESC, p.population DESC, p.id LIMIT 20",
                   (key + " ", key + "!", country_code, admin1_code))  # keys that start with "<key> "
     return tuple(dict.fromkeys(_candidate(r, r[9] >= 1, r[9] == 2) for r in rows))
-
-
-def cities_at_least(population: int) -> Iterator[Candidate]:
-    """Populated places of ``population`` or more people, largest first."""
-    for r in _query(f"SELECT {_COLUMNS}, 1 FROM places p WHERE p.kind = 'city' AND p.population >= ? "
-                    "ORDER BY p.population DESC, p.id", (population,)):
-        yield _candidate(r, True)
-
-
-def alternate_names_at_least(population: int) -> Iterator[Tuple[str, Candidate]]:
-    """(key, place) for the alternate names of places of ``population`` or more people."""
-    for r in _query(f"SELECT n.key, {_COLUMNS}, 0 FROM names n JOIN places p ON p.id = n.place "
-                    "WHERE n.main = 0 AND p.kind = 'city' AND p.population >= ? ORDER BY p.population DESC, p.id",
-                    (population,)):
-        yield r[0], _candidate(r[1:], False)
 
 
 def table_info() -> dict:
