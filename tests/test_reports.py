@@ -39,6 +39,7 @@ def asserted_types(events):
     ("On 9 May 2023, rioters set fire to two buses and looted shops in Marseille.", "riot"),
     ("On 9 May 2023, tens of thousands of protesters stormed the parliament building in Colombo.", "riot"),
     ("On 9 May 2023, supporters of the opposition leader clashed with police in Dakar.", "riot"),
+    ("On 9 May 2023, unemployed workers staged a protest camp outside the ministry in Tucuman.", "demo"),
 ])
 def test_protest_reports_are_typed(events_of, text, mode):
     protests = [e for e in events_of(text) if e["event_type"] == "PROTEST"]
@@ -49,6 +50,14 @@ def test_protest_reports_are_typed(events_of, text, mode):
 
 def test_police_violence_against_protesters_stays_an_assault(events_of):
     assert "ASSAULT" in asserted_types(events_of("On 9 May 2023, police beat protesters outside parliament in Nairobi."))
+
+
+@pytest.mark.parametrize("text", [
+    "On 9 May 2023, a police patrol exchanged fire with armed men near Temuco.",
+    "On 9 May 2023, tribal fighters clashed with the Syrian Democratic Forces east of the Euphrates.",
+])
+def test_armed_clashes_are_assaults(events_of, text):
+    assert "ASSAULT" in asserted_types(events_of(text))
 
 
 def test_troops_marching_are_not_a_protest(events_of):

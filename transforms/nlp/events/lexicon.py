@@ -40,9 +40,11 @@ class Rule:
     subjects: Tuple[str, ...] = ()  # only with one of these subjects
     purposes: Tuple[str, ...] = ()  # only with a purpose clause "to <one of these>" ("gathered to demand")
     prep_objects: Tuple[str, ...] = ()  # only with a preposition whose object is one of these ("took to the streets")
+    compound_heads: Tuple[str, ...] = ()  # as a modifier of one of these nouns only ("a protest camp")
 
 
-_LIST_FIELDS = ("objects", "not_objects", "preps", "not_subjects", "subjects", "purposes", "prep_objects")
+_LIST_FIELDS = ("objects", "not_objects", "preps", "not_subjects", "subjects", "purposes", "prep_objects",
+                "compound_heads")
 _FIELDS = frozenset(f.name for f in dataclasses.fields(Rule)) - {"event"}
 
 

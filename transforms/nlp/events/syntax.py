@@ -309,7 +309,10 @@ def match_rule(token) -> Optional[Rule]:
     if pos is None:
         return None
     if token.dep_ in ("compound", "amod", "acomp"):
-        return None  # "the shooting victim", "life threatening": a modifier, not an event mention
+        head_lemma = token.head.lemma_.lower()
+        # "the shooting victim", "life threatening": a modifier, not an event mention; but "a protest camp"
+        return next((r for r in rules_for(lemma) if r.pos == pos and head_lemma in r.compound_heads
+                     and token.dep_ == "compound"), None)
     if pos == "V" and any(c.dep_ == "det" for c in token.children):
         return None  # "the accused": a verb form used as a noun
     if pos == "N" and lemma == "march" and token.text[0].isupper():
@@ -322,7 +325,7 @@ def match_rule(token) -> Optional[Rule]:
     head_lemma = head.lemma_.lower() if head is not None else ""
     particles = {c.lower_ for c in token.children if c.dep_ == "prt"}
     for rule in rules_for(lemma):
-        if rule.pos != pos:
+        if rule.pos != pos or rule.compound_heads:
             continue
         if rule.objects:
             pool = objects | mods if pos == "V" else mods | {head_lemma}
