@@ -138,6 +138,8 @@ NO_AGENT = [
     ("The greatest threat is very large hail across the southern Plains.", "THREATEN"),
     ("Visit us on the AdWords API Forum or our Google+ page.", "CONSULT"),
     ("The new guidance was released after the state of the world worsened.", "RETREAT"),
+    ("We are now releasing the Google My Business API to help you manage locations.", "RETREAT"),
+    ("In addition, ConstantDataService now supports retrieving the lists of mobile app categories.", "SUPPORT"),
 ]
 
 WITH_AGENT = [
@@ -145,6 +147,8 @@ WITH_AGENT = [
     ("He was accused of misusing public funds.", "ACCUSE"),
     ("Rubio led eight hours of peace talks with Ukrainian officials in Jeddah.", "CONSULT"),
     ("Every time we report our concerns, they promise to act.", "AGREE"),
+    ("The rebels released five hostages on Sunday.", "RETREAT"),
+    ("Gunmen freed two of the abducted students overnight.", "RETREAT"),
 ]
 
 

@@ -119,6 +119,12 @@ def _group_org(modifier_lemmas, head_lemma: str, ctx: ArticleContext) -> Optiona
     return next(iter(matches.values())) if len(matches) == 1 else None
 
 
+def _name_like(word: str) -> bool:
+    """Could a proper noun the tagger did not name be someone ("Avendano", "Romendacil")? Not a code
+    identifier ("ConstantDataService", "v201601") nor an acronym without an entity ("API")."""
+    return word.isalpha() and not word.isupper() and not any(ch.isupper() for ch in word[1:])
+
+
 def _clean_group(text: str) -> str:
     return _DETERMINERS.sub("", " ".join(text.split())).strip()
 
@@ -195,6 +201,6 @@ def resolve_argument(token, sent, offset: int, ctx: ArticleContext, role: str = 
     if earlier is not None:
         return earlier._replace(surface=text)  # "the officers", "an officer": the officers named just before
     canonical = _clean_group(text) if (modifiers or sector) else None
-    agent = sector is not None or is_agent_noun(lemma) or (token.pos_ == "PROPN" and token.text.isalpha()) or (
+    agent = sector is not None or is_agent_noun(lemma) or (token.pos_ == "PROPN" and _name_like(token.text)) or (
         ent is not None and ent["label"] in AGENT_LABELS)
     return ctx.remember(lemma, Argument(text, canonical or None, None, country, sector, None, agent))

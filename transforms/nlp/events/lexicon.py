@@ -41,6 +41,7 @@ class Rule:
     purposes: Tuple[str, ...] = ()  # only with a purpose clause "to <one of these>" ("gathered to demand")
     prep_objects: Tuple[str, ...] = ()  # only with a preposition whose object is one of these ("took to the streets")
     compound_heads: Tuple[str, ...] = ()  # as a modifier of one of these nouns only ("a protest camp")
+    human_objects: bool = False  # only when the object is people ("released five prisoners", not "the guidance")
 
 
 _LIST_FIELDS = ("objects", "not_objects", "preps", "not_subjects", "subjects", "purposes", "prep_objects",

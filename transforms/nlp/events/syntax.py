@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import List, Optional, Tuple
 
+from transforms.nlp.actors.sectors import is_agent_noun
 from transforms.nlp.events.lexicon import Rule, lexicon, rules_for
 
 __all__ = ["flags", "noun_phrase", "subject_of", "children_with", "arguments", "match_rule", "mode_of", "riot_rule",
@@ -291,6 +292,16 @@ def of_phrase_noun(token):
     return None
 
 
+_PEOPLE_PRONOUNS = frozenset("he she they him her them we us".split())
+
+
+def _is_people(token) -> bool:
+    """Is an object people: a person or nationality entity, a pronoun for people, or a noun that can act
+    (``sectors.yaml``: "prisoners", "hostages", "activists", "five of them")?"""
+    token = of_phrase_noun(token) or token
+    return token.ent_type_ in ("PERSON", "NORP") or token.lower_ in _PEOPLE_PRONOUNS or is_agent_noun(token.lemma_)
+
+
 def riot_rule(rule: Rule, actor) -> Rule:
     """Violence by protesters is a PROTEST (riot) in PLOVER: an ASSAULT whose actor is one of the
     lexicon's ``riot_actors`` ("rioters set fire to buses", "tens of thousands of protesters stormed
@@ -346,6 +357,8 @@ def match_rule(token) -> Optional[Rule]:
             if subject is None or subject.lemma_.lower() not in rule.subjects:
                 continue
         if rule.purposes and not _purpose(token, rule.purposes):
+            continue
+        if rule.human_objects and not any(_is_people(c) for c in token.children if c.dep_ in ("dobj", "obj", "nsubjpass")):
             continue
         if rule.prep_objects and not any(o.lemma_.lower() in rule.prep_objects for c in token.children
                                          if c.dep_ == "prep" for o in c.children if o.dep_ == "pobj"):
