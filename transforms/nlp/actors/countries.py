@@ -12,7 +12,7 @@ import functools
 from typing import Optional
 
 from transforms.nlp.places.geocode import geocode
-from transforms.nlp.places.nationalities import demonyms
+from transforms.nlp.places.nationalities import demonyms, nationality_alpha3
 
 __all__ = ["alpha3", "country_of_word"]
 
@@ -40,19 +40,18 @@ def country_of_word(word: str, places: bool = True) -> Optional[str]:
     word = " ".join(word.split()).strip(" .,'\"")
     if not word or not word[:1].isupper():
         return None
-    table, ambiguous = demonyms()
+    _, ambiguous = demonyms()
     if word in ambiguous:
         return None
-    if word in table:
-        return table[word]
-    if word.endswith(("'s", "\u2019s")) and word[:-2] in table:
-        return table[word[:-2]]
-    first = word.split()[0]
-    if " " in word and first in table and first not in ambiguous:
-        return table[first]  # "Bosnian Serbs", "Iraqi Kurds": the country of the first word
+    bare = word[:-2] if word.endswith(("'s", "\u2019s")) else word
+    # "Iraqi", "Iraqi's", or the first word of "Bosnian Serbs", "Iraqi Kurds"
+    code = nationality_alpha3(word) or nationality_alpha3(bare) or (
+        nationality_alpha3(word.split()[0]) if " " in word else None)
+    if code is not None:
+        return code
     if not places:
         return None
-    point = geocode(word[:-2] if word.endswith(("'s", "\u2019s")) else word)
+    point = geocode(bare)
     if point is None or (point.kind == "city" and point.population < 100_000):
         return None
     return alpha3(point.country_code)

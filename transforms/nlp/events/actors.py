@@ -109,13 +109,7 @@ def _group_org(modifier_lemmas, head_lemma: str, ctx: ArticleContext) -> Optiona
     words -= sector_lexicon().person_nouns
     if not words:
         return None
-    matches = {}
-    for ent in ctx.entities:
-        if ent["label"] != "ORG":
-            continue
-        name_words = {w.lower() for w in re.findall(r"[\w']+", ent["canonical"])}
-        if words & name_words:
-            matches[ent["canonical"]] = ent
+    matches = {ent["canonical"]: ent for name_words, ent in ctx.org_names() if words & name_words}
     return next(iter(matches.values())) if len(matches) == 1 else None
 
 

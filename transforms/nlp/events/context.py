@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from transforms.nlp.events.syntax import PLACE_NOUNS
 from transforms.nlp.places.geocode import NO_HINTS, SPECIFICITY, GeoPoint, PlaceHints, geocode, sure_point
@@ -38,6 +38,8 @@ class ArticleContext:
     identified: Dict[str, Dict[str, Any]] = dataclasses.field(default_factory=dict)  # "victim" -> PERSON entity
     groups: Dict[str, Tuple[int, Any]] = dataclasses.field(default_factory=dict)  # lemma -> (sentence, Argument)
     person_codes: Dict[str, Tuple[Optional[str], Optional[str]]] = dataclasses.field(default_factory=dict)
+    _org_names: Optional[List[Tuple[FrozenSet[str], Dict[str, Any]]]] = dataclasses.field(default=None, repr=False)
+    _points: Dict[int, Optional[GeoPoint]] = dataclasses.field(default_factory=dict, repr=False)
     dominant_place: Optional[Tuple[str, Any]] = None
     place_hints: PlaceHints = NO_HINTS  # the countries and provinces the article names without doubt
     text: Optional[str] = None  # the article text: paragraph breaks reset a vague reference date
@@ -73,10 +75,15 @@ class ArticleContext:
             name = max(counts, key=lambda k: (counts[k], -SPECIFICITY.get(points[k].kind, 0)))
             self.dominant_place = (name, points[name])
 
-    def geocode_entity(self, e: Dict[str, Any], hints: Optional[PlaceHints] = None) -> Optional[GeoPoint]:
+    def geocode_entity(self, e: Dict[str, Any]) -> Optional[GeoPoint]:
         """The point of a place entity, with the qualifier written after it ("(Cordoba)", ", Illinois")
-        and the article's hints; an entity that is itself such a qualifier is only a province or country."""
-        hints = self.place_hints if hints is None else hints
+        and the article's hints; an entity that is itself such a qualifier is only a province or country.
+        Computed once per entity (every event of a sentence asks again)."""
+        if e["start_char"] not in self._points:
+            self._points[e["start_char"]] = self._geocode_entity(e, self.place_hints)
+        return self._points[e["start_char"]]
+
+    def _geocode_entity(self, e: Dict[str, Any], hints: PlaceHints) -> Optional[GeoPoint]:
         if not self.text:
             return geocode(e["canonical"], None, hints) or geocode(e["text"], None, hints)
         admin = admin_word_after(self.text, e["end_char"])
@@ -99,6 +106,13 @@ class ArticleContext:
             return True
         prev_end = e["start_char"] - len(before) + m.end(1)
         return any(p["end_char"] == prev_end and p["label"] in PLACE_LABELS for p in self.entities)
+
+    def org_names(self) -> List[Tuple[FrozenSet[str], Dict[str, Any]]]:
+        """(lower-case words of the canonical name, entity) of every ORG entity, built once per article."""
+        if self._org_names is None:
+            self._org_names = [(frozenset(w.lower() for w in re.findall(r"[\w']+", e["canonical"])), e)
+                               for e in self.entities if e["label"] == "ORG"]
+        return self._org_names
 
     def remember(self, head_lemma: str, argument):
         """Keep a group argument that names someone ("ICE officers") for a later "the officers"."""

@@ -111,8 +111,9 @@ def extract_events(sentences: Iterable[Tuple[Any, int]], ctx: ArticleContext) ->
             violent = QUAD_CLASS[rule.event] == "material_conflict"
             actor = resolve_argument(actor_tok, sent, offset, ctx, "actor", violent)
             recipient = resolve_argument(recipient_tok, sent, offset, ctx, "recipient", violent)
-            if needs_an_agent(rule.event, actor.agent, _passive_or_noun(token),
-                              recipient.agent or _agent_among_preps(token, sent, offset, ctx)) is not None:
+            if not actor.agent and needs_an_agent(
+                    rule.event, actor.agent, _passive_or_noun(token),
+                    recipient.agent or _agent_among_preps(token, sent, offset, ctx)) is not None:
                 continue
             key = (sent_start, rule.event, mode_of(rule, token), recipient.canonical or recipient.surface)
             if key in seen:
