@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from transforms.nlp.events.lexicon import Rule
+from transforms.nlp.events.syntax import subject_of
 
 __all__ = ["Senses", "Idiom", "load_senses", "senses", "story_domain", "not_an_event", "violence_cue", "DOMAINS",
            "needs_an_agent"]
@@ -59,6 +60,14 @@ class Senses:
     work_nouns: FrozenSet[str]
     target_verbs: FrozenSet[str]
     agent_events: FrozenSet[str]
+    technical_events: FrozenSet[str]
+    technical_words: FrozenSet[str]
+    agree_lemmas: FrozenSet[str]
+    agree_preps: FrozenSet[str]
+    discuss_lemmas: FrozenSet[str]
+    collective_subjects: FrozenSet[str]
+    threat_nouns: FrozenSet[str]
+    threat_verbs: FrozenSet[str]
 
 
 def load_senses(path: Path = DATA_FILE) -> Senses:
@@ -92,7 +101,10 @@ def load_senses(path: Path = DATA_FILE) -> Senses:
         personal_nouns=words("personal_nouns"), first_person=words("first_person"),
         market_subjects=words("market_subjects"), domain_cue_events=frozenset(data["domain_cue_events"]),
         work_events=frozenset(data["work_events"]), work_nouns=words("work_nouns"), target_verbs=words("target_verbs"),
-        agent_events=frozenset(data["agent_events"]))
+        agent_events=frozenset(data["agent_events"]), technical_events=frozenset(data["technical_events"]),
+        technical_words=words("technical_words"), agree_lemmas=words("agree_lemmas"), agree_preps=words("agree_preps"),
+        discuss_lemmas=words("discuss_lemmas"), collective_subjects=words("collective_subjects"),
+        threat_nouns=words("threat_nouns"), threat_verbs=words("threat_verbs"))
 
 
 @functools.lru_cache(maxsize=None)
@@ -229,11 +241,63 @@ def not_an_event(token: Any, rule: Rule, domain: Optional[str] = None) -> Option
         asked_about = any(p.lower_ == "about" for p in _children(token, "prep"))
         if asks_whether or asked_about:
             return "question"  # "asked whether he would", "when asked about the deal"; "asked to leave" is a request
+    if rule.event in s.technical_events:
+        around = objects + subjects + [p for prep in _children(token, "prep") for p in _children(prep, "pobj")]
+        around += [p for a in list(around) for prep in _children(a, "prep") if prep.lower_ == "of"
+                   for p in _children(prep, "pobj")]  # "all of the same operations"
+        if any(a.lemma_.lower() in s.technical_words or a.lower_ in s.technical_words or a.ent_type_ == "PRODUCT"
+               for a in around):
+            return "technical"
+    if rule.pos == "V" and lemma in s.agree_lemmas and not _agreed_to(token, s):
+        return "opinion"
+    if rule.pos == "V" and lemma in s.discuss_lemmas and not _has_partner(token, s):
+        return "no_partner"
+    if rule.pos == "N" and lemma in s.threat_nouns and not _threatener(token, s):
+        return "assessment"
     if rule.event in ("SUPPORT", "CONSULT", "REQUEST", "AGREE", "REJECT", "ACCUSE") and rule.pos == "V":
         inherited = token.dep_ in ("xcomp", "conj", "advcl", "pcomp", "relcl", "acl")
         if not subjects and not objects and not inherited and not _children(token, "prep", "agent", "ccomp", "xcomp"):
             return "no_participant"
     return None
+
+
+def _agreed_to(token: Any, s: Senses) -> bool:
+    """Does "agree" have something agreed to ("agreed to withdraw", "agreed a deal", "agreed on a
+    ceasefire", "agreed that they would ...")?"""
+    for c in token.children:
+        if c.dep_ in ("xcomp", "dobj", "obj"):
+            return True
+        if c.dep_ == "prep" and c.lower_ in s.agree_preps:
+            return True
+        if c.dep_ == "ccomp" and any(a.dep_ == "aux" and a.lower_ in ("will", "would", "shall", "should", "'ll", "to")
+                                     for a in c.children):
+            return True
+    return token.dep_ in ("relcl", "acl") or any(c.dep_ == "nsubjpass" for c in token.children)  # "the deal agreed"
+
+
+def _has_partner(token: Any, s: Senses) -> bool:
+    """A consultation partner: "with X", a plural, joined or collective subject."""
+    preps = _children(token, "prep") + [p for o in _children(token, "dobj") for p in _children(o, "prep")]
+    if any(c.lower_ in ("with", "between", "among") for c in preps):
+        return True  # "discussed trade with Xi" (the parser may hang "with" on the object)
+    subject = subject_of(token)
+    if subject is None:
+        return token.dep_ in ("xcomp", "advcl", "relcl", "acl", "pcomp")  # "met ... to discuss" has its partner upstairs
+    if subject.tag_ in ("NNS", "NNPS") or subject.lower_ in ("they", "we", "them", "us"):
+        return True
+    return bool(_children(subject, "conj")) or subject.lemma_.lower() in s.collective_subjects or subject.ent_type_ in (
+        "ORG", "GPE", "NORP")
+
+
+def _threatener(token: Any, s: Senses) -> bool:
+    """Does the threat noun say whose threat it is?"""
+    if _children(token, "poss", "compound", "nmod") or any(a.ent_type_ in ("NORP", "GPE", "ORG")
+                                                            for a in _children(token, "amod")):
+        return True  # "Iran's threat", "death threats", "Russian threats" (not "a growing threat")
+    if any(prep.lower_ in ("from", "by") for prep in _children(token, "prep", "agent")):
+        return True
+    head = token.head.head if token.dep_ == "pobj" else token.head
+    return token.dep_ in ("dobj", "pobj", "nsubjpass") and head.lemma_.lower() in s.threat_verbs
 
 
 def needs_an_agent(event_type: str, actor_is_agent: bool, passive_or_noun: bool = False,

@@ -18,9 +18,25 @@ _MODALS = {"could", "would", "might", "may", "should", "must", "can", "ca"}
 _FUTURE_AUX = {"will", "shall", "'ll", "wo"}
 _HYPOTHETICAL_HEADS = {"threaten", "plan", "want", "intend", "seek", "aim", "hope", "prepare", "consider", "propose",
                        "vow", "promise", "pledge", "warn", "urge", "demand", "call", "ask", "refuse", "fail", "decline",
-                       "attempt", "expect", "wish", "need", "order", "push", "press", "plot", "scheme", "conspire"}
+                       "attempt", "expect", "wish", "need", "order", "push", "press", "plot", "scheme", "conspire",
+                       "offer", "agree", "decide", "ready", "willing", "prepared", "able", "eager", "keen"}
 _NEGATING_HEADS = {"refuse", "fail", "decline", "deny"}
-_FUTURE_HEADS = {"plan", "schedule", "set", "expect", "intend", "prepare"}
+_FUTURE_HEADS = {"plan", "schedule", "set", "expect", "intend", "prepare", "due"}
+# An event noun governed by one of these verbs has not happened (yet): "called for an embargo", "to plan
+# Alinejad's murder", "advancing a ceasefire", "foiled an attack", "an appeal against deportation".
+_IRREALIS_NOUN_HEADS = {"plan", "prepare", "discuss", "advance", "propose", "seek", "demand", "urge",
+                        "consider", "prevent", "avoid", "threaten", "appeal", "push", "debate", "fear", "foil",
+                        "thwart", "risk", "plot", "request", "approve", "negotiate", "want", "oppose", "expect",
+                        "predict", "warn", "press", "lobby"}
+# ... and so does one that an infinitive of carrying out governs: "bombs to carry out attacks" (but "to
+# monitor the rally", "to stop the attacks", "to reach the agreement" speak of events that happen).
+_EXECUTION_VERBS = {"carry", "conduct", "launch", "mount", "commit", "perpetrate", "execute"}
+# An infinitive that modifies one of these nouns has not happened: "charged with attempt to murder",
+# "the right of troops to fire", "a plan to attack" (but "Israel's decision to ban" has).
+_IRREALIS_ACL_NOUNS = {"attempt", "plan", "plot", "bid", "effort", "threat", "call", "demand", "proposal", "right",
+                       "ability", "need", "chance", "way", "offer", "promise", "pledge", "request", "intention",
+                       "readiness", "willingness", "push", "campaign", "conspiracy", "scheme", "order", "option",
+                       "power", "freedom", "time", "opportunity", "attempts", "efforts", "plans", "threats"}
 _ARG_PREPS = {"at", "on", "upon", "against", "into", "with", "to", "of"}
 _RECIPIENT_PREPS = {
     **{t: {"at", "on", "upon", "against", "into"} for t in ("ASSAULT", "COERCE", "SANCTION", "THREATEN", "ACCUSE", "REJECT")},
@@ -47,9 +63,24 @@ def _aux(token) -> List[str]:
     return [c.lower_ for c in token.children if c.dep_ in ("aux", "auxpass")]
 
 
+def _inherit(token) -> Tuple[bool, bool]:
+    """(hypothetical, future) from a head's own auxiliaries."""
+    token_aux = _aux(token)
+    return any(a in _MODALS for a in token_aux), any(a in _FUTURE_AUX for a in token_aux)
+
+
+def _infinitive(token) -> bool:
+    return any(c.dep_ == "aux" and c.lower_ == "to" for c in token.children)
+
+
 def flags(trigger) -> Tuple[bool, bool, bool]:
     """(negated, hypothetical, future) from the trigger's own auxiliaries and the chain of
-    heads it is embedded under (xcomp/ccomp/advcl), up to the sentence root."""
+    heads it is embedded under (xcomp/ccomp/advcl), up to the sentence root.
+
+    An event noun is followed to the verb that governs it: a verb of planning or asking makes it
+    hypothetical ("called for an embargo", ``_IRREALIS_NOUN_HEADS``), an infinitive too ("bombs to carry
+    out attacks", "attempt to murder"), and otherwise the verb's own modality is the noun's ("Ice could
+    order the deportation", "he would be ready to host a meeting")."""
     negated = _has_neg(trigger)
     aux = _aux(trigger)
     hypothetical = any(a in _MODALS for a in aux)
@@ -57,39 +88,53 @@ def flags(trigger) -> Tuple[bool, bool, bool]:
     if any(c.dep_ == "mark" and c.lower_ in ("if", "unless", "whether") for c in trigger.children):
         hypothetical = True
     token = trigger
+    if trigger.pos_ in ("NOUN", "PROPN") and trigger.dep_ in ("dobj", "pobj", "nsubjpass", "attr"):
+        verb = trigger.head
+        if trigger.dep_ == "pobj" and verb.dep_ in ("prep", "agent") and verb.head.i != verb.i:
+            verb = verb.head
+        if verb.pos_ in ("VERB", "AUX") and verb.i != trigger.i:
+            calls_for = verb.lemma_ == "call" and trigger.head.lower_ == "for"  # not "called the explosion an attack"
+            if calls_for or verb.lemma_.lower() in _IRREALIS_NOUN_HEADS or (_infinitive(verb) and verb.lemma_ in _EXECUTION_VERBS):
+                hypothetical = True
+            if trigger.dep_ != "pobj":  # "how Duterte will react to Suga's visit": the visit happened
+                negated = negated or _has_neg(verb)
+                h, f = _inherit(verb)
+                hypothetical, future = hypothetical or h, future or f
+                token = verb  # and on up the verb's own chain
+    if token.dep_ == "acl" and token.pos_ in ("VERB", "AUX") and _infinitive(token) \
+            and token.head.lemma_.lower() in _IRREALIS_ACL_NOUNS:
+        hypothetical = True
     steps = 0
-    while token.dep_ in ("xcomp", "ccomp", "advcl", "conj", "pcomp", "acl", "relcl", "dobj", "pobj", "prep") \
+    while token.dep_ in ("xcomp", "ccomp", "advcl", "conj", "pcomp", "acl", "relcl", "dobj", "pobj", "prep", "acomp") \
             and token.head.i != token.i and steps < 6:
         child, token = token, token.head
         steps += 1
         lemma = token.lemma_.lower()
+        if child.dep_ == "xcomp" and lemma == "have" and token.tag_ != "VBD" and _infinitive(child):
+            hypothetical = True  # "we have to support ..." (an obligation; "had to flee" did happen)
         if child.dep_ in ("xcomp",) and lemma in _HYPOTHETICAL_HEADS:
             hypothetical = True
             negated = negated or lemma in _NEGATING_HEADS
-        if child.dep_ == "xcomp" and lemma in _FUTURE_HEADS:
-            future = True
-        if child.dep_ in ("xcomp", "advcl") and child.i > token.i and any(
-                c.dep_ == "aux" and c.lower_ == "to" for c in child.children) and token.lemma_ == "be":
+        if child.dep_ == "xcomp" and (lemma in _FUTURE_HEADS or lemma == "go" and token.tag_ == "VBG"):
+            future = True  # "plans to", "I'm going to comply"
+        if child.dep_ in ("xcomp", "advcl") and child.i > token.i and _infinitive(child) and token.lemma_ == "be":
             hypothetical = True  # "we are here to arrest you": purpose, not an event
-        if child.dep_ in ("xcomp", "conj"):
-            negated = negated or (_has_neg(token) and child.dep_ == "xcomp")
-            token_aux = _aux(token)
-            hypothetical = hypothetical or any(a in _MODALS for a in token_aux)
-            future = future or any(a in _FUTURE_AUX for a in token_aux)
+        if child.dep_ in ("xcomp", "conj", "acomp") or (child.dep_ == "advcl" and _infinitive(child)):
+            # "will meet ... to discuss": a purpose clause shares its verb's modality
+            negated = negated or (_has_neg(token) and child.dep_ in ("xcomp", "acomp"))
+            h, f = _inherit(token)
+            hypothetical, future = hypothetical or h, future or f
         if child.dep_ in ("dobj", "nsubjpass", "nsubj") and child.pos_ in ("NOUN", "PROPN"):
-            # an event noun inherits its verb's modality: "Ice could order the deportation"
             negated = negated or _has_neg(token)
-            token_aux = _aux(token)
-            hypothetical = hypothetical or any(a in _MODALS for a in token_aux)
-            future = future or any(a in _FUTURE_AUX for a in token_aux)
-        if child.dep_ in ("conj",):
+            h, f = _inherit(token)
+            hypothetical, future = hypothetical or h, future or f
+        if child.dep_ in ("conj", "acomp"):
             continue
         if child.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in ("after", "before", "when", "once",
                                                                           "until", "if", "unless")
                                          for c in child.children):
-            token_aux = _aux(token)
-            hypothetical = hypothetical or any(a in _MODALS for a in token_aux)
-            future = future or any(a in _FUTURE_AUX for a in token_aux)
+            h, f = _inherit(token)
+            hypothetical, future = hypothetical or h, future or f
         if child.dep_ in ("ccomp", "advcl", "relcl", "acl", "pobj", "prep", "pcomp", "dobj"):
             break
     return negated, hypothetical, future
@@ -314,6 +359,19 @@ def riot_rule(rule: Rule, actor) -> Rule:
     return dataclasses.replace(rule, event="PROTEST", mode="riot", modifier_modes=())
 
 
+def _commitment(clause) -> bool:
+    """Is ``clause`` a ccomp that commits someone to act: a modal or future verb whose subject can act
+    ("warned that it would retaliate"), not a forecast ("warns that all hazards will be possible")?"""
+    if clause.dep_ != "ccomp" or not any(a.lower_ in _MODALS | _FUTURE_AUX for a in clause.children if a.dep_ == "aux"):
+        return False
+    subject = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    if subject is None:
+        return False
+    if subject.pos_ == "PRON":
+        return subject.lower_ not in ("this", "that", "there", "what", "which")
+    return subject.ent_type_ in ("PERSON", "ORG", "GPE", "NORP") or is_agent_noun(subject.lemma_)
+
+
 def match_rule(token) -> Optional[Rule]:
     lemma = token.lemma_.lower()
     pos = "V" if token.pos_ in ("VERB", "AUX") else "N" if token.pos_ in ("NOUN", "PROPN") else None
@@ -346,8 +404,13 @@ def match_rule(token) -> Optional[Rule]:
             if not (pool & set(rule.objects)):
                 continue
         if rule.not_objects:
-            deep = {t.lemma_.lower() for c in token.children if c.dep_ in ("dobj", "obj", "nsubjpass", "attr")
+            deep = {t.lemma_.lower() for c in token.children if c.dep_ in ("dobj", "obj", "nsubjpass", "attr", "acomp", "oprd")
                     for t in c.subtree}
+            if pos == "N":
+                # "panic attacks", "his line of attack"
+                deep |= mods
+                if token.dep_ == "pobj" and token.head.lower_ == "of" and token.head.head.pos_ == "NOUN":
+                    deep.add(token.head.head.lemma_.lower())
             if deep & set(rule.not_objects):
                 continue
         if rule.not_subjects and {c.lemma_.lower() for c in token.children if c.dep_ == "nsubj"} & set(rule.not_subjects):
@@ -369,10 +432,7 @@ def match_rule(token) -> Optional[Rule]:
                     and not any(g.ent_type_ in ("DATE", "TIME") for g in c.children)}
             if not (good & set(rule.preps)):
                 continue
-        if rule.needs_xcomp and not any(
-                c.dep_ == "xcomp" or (c.dep_ == "ccomp" and any(a.lower_ in _MODALS | _FUTURE_AUX | {"would"}
-                                                                for a in c.children if a.dep_ == "aux"))
-                for c in token.children):
+        if rule.needs_xcomp and not any(c.dep_ == "xcomp" or _commitment(c) for c in token.children):
             continue
         if rule.event == "ASSAULT" and rule.lemma in _ACCIDENT_PRONE and _accidental(token):
             continue
