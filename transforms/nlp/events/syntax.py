@@ -94,7 +94,8 @@ def flags(trigger) -> Tuple[bool, bool, bool]:
             verb = verb.head
         if verb.pos_ in ("VERB", "AUX") and verb.i != trigger.i:
             calls_for = verb.lemma_ == "call" and trigger.head.lower_ == "for"  # not "called the explosion an attack"
-            if calls_for or verb.lemma_.lower() in _IRREALIS_NOUN_HEADS or (_infinitive(verb) and verb.lemma_ in _EXECUTION_VERBS):
+            carried_out = _infinitive(verb) and verb.lemma_ in _EXECUTION_VERBS
+            if calls_for or carried_out or verb.lemma_.lower() in _IRREALIS_NOUN_HEADS:
                 hypothetical = True
             if trigger.dep_ != "pobj":  # "how Duterte will react to Suga's visit": the visit happened
                 negated = negated or _has_neg(verb)
