@@ -2,8 +2,11 @@
 
 Run from the repository root: ``.venv/bin/python eval/audit/fit_confidence.py [--write]``. Every event the
 pipeline codes in a tune sentence is one example: right (1) when the labels have its type (asserted types for
-an unflagged event; asserted or not-asserted for a flagged one), else 0. A logistic regression with an L2
-penalty (``--l2``, default 1.0; numpy, Newton steps) over :data:`transforms.nlp.events.confidence.FEATURES`.
+an unflagged event; asserted or not-asserted for a flagged one), else 0. A logistic regression (numpy, Newton steps)
+over :data:`transforms.nlp.events.confidence.FEATURES` with an L2 penalty chosen by 5-fold cross-validation on
+the tune half (lowest out-of-fold log loss; ``--l2`` overrides), then its bias lowered until the out-of-fold
+events at confidence >= 0.8 are right 92% of the time (fitted and scored on the same events, the model looks
+better calibrated than it is; the shift corrects for that).
 Prints the coefficients and the tune calibration; ``--write`` stores them. The held-out half is never read
 here: ``eval/eval_audit.py`` reports its calibration.
 """
@@ -66,26 +69,81 @@ def fit(X: np.ndarray, y: np.ndarray, l2: float, steps: int = 50) -> np.ndarray:
     return w
 
 
+L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+CUT = 0.8          # the analysts' filter: confidence >= 0.8 ...
+WANTED = 0.92      # ... should be right this often out of fold (the target is 0.90; a margin for new data)
+
+
+def out_of_fold(X: np.ndarray, y: np.ndarray, l2: float, folds: int = 5, seed: int = 14) -> np.ndarray:
+    """Out-of-fold logits: each event scored by a model fitted on the other folds of the tune half."""
+    order = np.random.default_rng(seed).permutation(len(y))
+    z = np.zeros(len(y))
+    for k in range(folds):
+        test = order[k::folds]
+        train = np.setdiff1d(order, test)
+        z[test] = X[test] @ fit(X[train], y[train], l2)
+    return z
+
+
+def _at_cut(z: np.ndarray, y: np.ndarray, shift: float = 0.0) -> tuple:
+    sel = 1.0 / (1.0 + np.exp(-(z + shift))) >= CUT
+    return int(sel.sum()), float(y[sel].mean()) if sel.any() else 0.0
+
+
+def log_loss(z: np.ndarray, y: np.ndarray) -> float:
+    p = np.clip(1.0 / (1.0 + np.exp(-z)), 1e-9, 1 - 1e-9)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def choose(X: np.ndarray, y: np.ndarray) -> tuple:
+    """(L2, bias shift) from the tune half alone: the penalty with the lowest out-of-fold log loss, then
+    the smallest downward shift of the bias that makes the out-of-fold events at >= ``CUT`` right
+    ``WANTED`` of the time (in-sample the model looks better calibrated than it is: that is what the
+    shift corrects)."""
+    losses = {l2: log_loss(out_of_fold(X, y, l2), y) for l2 in L2_GRID}
+    l2 = min(losses, key=losses.get)
+    z = out_of_fold(X, y, l2)
+    shift = 0.0
+    while shift > -3.0:
+        n, right = _at_cut(z, y, shift)
+        if n == 0 or right >= WANTED:
+            break
+        shift -= 0.05
+    return l2, round(shift, 2)
+
+
 def main(argv=None) -> int:
     from transforms.nlp.events.confidence import DATA_FILE, FEATURES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--l2", type=float, default=None, help="L2 penalty (default: chosen by cross-validation).")
     parser.add_argument("--write", action="store_true", help=f"Write the coefficients to {DATA_FILE.name}.")
     args = parser.parse_args(argv)
     X, y = examples()
-    w = fit(X, y, args.l2)
+    print("5-fold cross-validation on the tune half (out of fold): L2, events >= 0.8, right, log loss")
+    for grid_l2 in L2_GRID:
+        z = out_of_fold(X, y, grid_l2)
+        n, right = _at_cut(z, y)
+        print(f"  L2 {grid_l2:>6}: {n:>4} events, {right:.2f} right, log loss {log_loss(z, y):.3f}")
+    l2, shift = choose(X, y)
+    if args.l2 is not None:
+        l2 = args.l2
+    n, right = _at_cut(out_of_fold(X, y, l2), y, shift)
+    print(f"chosen: L2 {l2}, bias shift {shift:+.2f} (out of fold at >= {CUT}: {n} events, {right:.2f} right)")
+    w = fit(X, y, l2)
+    w[0] += shift
     p = 1.0 / (1.0 + np.exp(-X @ w))
     print(f"{len(y)} tune events, {int(y.sum())} right ({y.mean():.2f})")
     for name, value in zip(FEATURES, w):
         print(f"  {name:<22}{value:+.3f}")
     for cut in (0.5, 0.7, 0.8, 0.9):
         sel = p >= cut
-        print(f"  confidence >= {cut}: {int(sel.sum())} events, {y[sel].mean() if sel.any() else 0:.2f} right")
+        print(f"  in sample, confidence >= {cut}: {int(sel.sum())} events, {y[sel].mean() if sel.any() else 0:.2f} right")
     if args.write:
         doc = ("# Coefficients of the event confidence model (transforms/nlp/events/confidence.py), written by\n"
                "# eval/audit/fit_confidence.py on the audit set's tune half; eval/eval_audit.py checks held-out.\n")
-        body = {"fitted_on": f"audit tune half: {len(y)} events, {int(y.sum())} right; L2 {args.l2}",
+        body = {"fitted_on": f"audit tune half: {len(y)} events, {int(y.sum())} right; L2 {l2} and bias shift {shift} "
+                             f"by 5-fold cross-validation (out of fold at >= {CUT}: {n} events, {right:.2f} right)",
                 "coefficients": {name: round(float(v), 4) for name, v in zip(FEATURES, w)}}
         DATA_FILE.write_text(doc + yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
         print(f"wrote {DATA_FILE}")
