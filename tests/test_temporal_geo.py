@@ -84,3 +84,27 @@ def test_country_short_names_come_from_the_one_alias_table(name, code):
     point = geocode(name)
     assert point is not None and point.kind == "country" and point.country_code == code
     assert gazetteer.lookup_place(name).country_code == code
+
+
+
+@pytest.mark.parametrize("text, expression", [
+    ("In 1517 Ottoman troops attacked the city.", "In 1517"),
+    ("Since 1996 the group has killed 300 people.", "Since 1996"),
+    ("The factory closed in March 2019.", "March 2019"),
+    ("Prices rose during the summer of 2008.", "during the summer of 2008"),
+])
+def test_a_month_or_a_year_is_an_expression_without_a_day(text, expression):
+    found = find_date_expressions(text, dt.date(2024, 5, 3))
+    assert [(d.text, d.date) for d in found] == [(expression, None)]
+
+
+@pytest.mark.parametrize("text", ["Fire destroyed buildings in 1500 homes.", "Turnout was 61% in 2,000 stations.",
+                                  "They scored in 2020 seasons.", "It fell by 1999 points."])
+def test_counts_are_not_years(text):
+    assert find_date_expressions(text, dt.date(2024, 5, 3)) == []
+
+
+def test_a_bare_year_leaves_the_event_date_empty_and_keeps_the_words(article_events):
+    events = [e for e in article_events("In 1517, Ottoman troops attacked the city. On Thursday rebels attacked "
+                                         "the town again.", published="2024-05-03") if e["event_type"] == "ASSAULT"]
+    assert [(e["event_date"], e["date_text"]) for e in events] == [(None, "In 1517"), (dt.date(2024, 5, 2), "On Thursday")]

@@ -2,8 +2,8 @@
 
 ``resolve_date("on Thursday", published=date(2020, 2, 7))`` is 2020-02-06: news reports the past,
 so a weekday means the latest such day on or before publication (the next one when the verb is
-in the future). Vague expressions ("earlier this week", "last month") resolve to None; callers
-keep their text.
+in the future). Vague expressions ("earlier this week", "last month") and expressions that name
+no day ("in March 2019", "in 1517", "since 1996") resolve to None; callers keep their text.
 """
 from __future__ import annotations
 
@@ -41,6 +41,11 @@ _PATTERNS = [
                            r"(?:\s+(morning|afternoon|evening|night))?", re.I)),
     ("vague", re.compile(r"\b(?:earlier|later) (?:this|that|in the|last) (?:week|month|year)|\b(?:last|this|past|next) "
                          r"(?:week|weekend|month|year)\b|\bin recent (?:days|weeks|months)\b|\brecently\b", re.I)),
+    # a month or a year names no day ("in March 2019", "in 1517", "since 1996"): the event's date stays
+    # empty and the words are kept; a year after a preposition only, and not a count ("in 1500 homes")
+    ("month_year", re.compile(rf"\b({_MONTH_RE})\.?,?\s+(1[0-9]{{3}}|20[0-9]{{2}})\b", re.I)),
+    ("year", re.compile(r"\b(?:in|since|during|until|till|before|after)\s+(?:the\s+(?:year|spring|summer|autumn|fall|winter)"
+                        r"\s+(?:of\s+)?)?(1[0-9]{3}|20[0-9]{2})\b(?![.,]?\d)(?!\s*(?:%|per\s?cent))(?!\s+[a-z]+s\b)", re.I)),
 ]
 
 

@@ -234,7 +234,9 @@ def _event_date(token, sentence_dates, ctx: ArticleContext, future: bool):
     if sentence_dates:
         sent_offset = token.sent.start_char if hasattr(token, "sent") else 0
         pos = token.idx - sent_offset
-        nearest = min(sentence_dates, key=lambda d: abs((d.start + d.end) / 2 - pos))
+        # a day beats a vague or year-only expression ("since 1996 ... arrested him on Thursday")
+        pool = [d for d in sentence_dates if d.date is not None] or sentence_dates
+        nearest = min(pool, key=lambda d: abs((d.start + d.end) / 2 - pos))
         if future and nearest.date is not None:
             redo = find_date_expressions(nearest.text, ctx.published, future=True)
             if redo:
