@@ -176,6 +176,7 @@ NOT_ASSERTED = [
     ("He said he would be ready to host a meeting between an Israeli peace movement and the PLO.", "CONSULT"),
     ("Well, I'm going to comply with the rules.", "CONCEDE"),
     ("Of course, we have to support renewable energies, said the director.", "SUPPORT"),
+    ("Masih Alinejad was almost gunned down on the streets of New York City by a hitman.", "ASSAULT"),
 ]
 
 NOT_EVENTS_TOO = [
@@ -191,6 +192,7 @@ NOT_EVENTS_TOO = [
     ("BatchJobService supports all of the same operations as MutateJobService.", "SUPPORT"),
     ("There was a threat in the general area, said the minister.", "THREATEN"),    # an assessment
     ("Military cooperation between them is a growing threat to the international community.", "THREATEN"),
+    ("Meghan was welcomed to the Royal Family as a breath of fresh air.", "SUPPORT"),
 ]
 
 STILL_EVENTS_TOO = [
@@ -212,6 +214,9 @@ STILL_EVENTS_TOO = [
     ("The United States warned that it would impose sanctions.", "THREATEN"),
     ("Amirov pleaded with the judge for mercy.", "REQUEST"),
     ("Rebels attacked the town before dawn, killing five villagers.", "ASSAULT"),
+    ("Nearly 100 people were killed in the attack.", "ASSAULT"),
+    ("The minister welcomed the decision.", "SUPPORT"),
+    ("Lebanon complained over two Israeli air raids last Friday.", "ASSAULT"),  # an air raid is aerial ASSAULT
 ]
 
 

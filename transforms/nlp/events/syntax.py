@@ -87,6 +87,8 @@ def flags(trigger) -> Tuple[bool, bool, bool]:
     future = any(a in _FUTURE_AUX for a in aux) or ("going" in aux and "to" in aux)
     if any(c.dep_ == "mark" and c.lower_ in ("if", "unless", "whether") for c in trigger.children):
         hypothetical = True
+    if any(c.dep_ == "advmod" and c.lower_ in ("almost", "nearly") for c in trigger.children):
+        hypothetical = True  # "was almost gunned down": it did not happen (but "nearly 100 were killed" did)
     token = trigger
     if trigger.pos_ in ("NOUN", "PROPN") and trigger.dep_ in ("dobj", "pobj", "nsubjpass", "attr"):
         verb = trigger.head
