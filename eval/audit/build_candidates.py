@@ -1,6 +1,7 @@
 """Build the audit set's candidate sentences (``eval/gold/audit/sentences.jsonl``) from ../shared/corpora.
 
-Run once from the repository root: ``.venv/bin/python eval/audit/build_candidates.py``. Deterministic: the
+Run once from the repository root: ``.venv/bin/python eval/audit/build_candidates.py`` (rounds 1 and 2;
+``--round3`` then appends round 3, more sentences from the everyday stories). Deterministic: the
 same corpora give the same file. Sources (English only): the fundus article pages of English-language
 publishers (gold body text), the English real feeds (entry title + summary), VOA stories, PETRARCH2
 validation sentences and the PLOVER gold records' texts. Per document, sentences holding a trigger word
@@ -118,8 +119,46 @@ def _non_conflict_docs() -> set:
     return {doc for doc, ts in topics.items() if not ts & {"conflict", "crime", "politics"}}
 
 
+EVERYDAY_MORE = 8
+"""Round 3: up to this many more trigger sentences from each everyday-news story of the fundus pages and
+real feeds (the stories earlier rounds labelled as not about conflict, crime or politics)."""
+
+
+def more_everyday() -> int:
+    """Append round 3 to ``sentences.jsonl``: sentences not chosen before, ordered by a hash as in
+    round 1, marked ``"round": 3``. Deterministic; a second call adds nothing."""
+    from transforms.nlp.events.lexicon import candidate_sentence
+
+    existing = [json.loads(line) for line in OUT.read_text(encoding="utf-8").splitlines()]
+    if any(r.get("round") == 3 for r in existing):
+        print("round 3 is already in the file")
+        return 0
+    chosen = {(r["doc"], r["start"]) for r in existing}
+    everyday = _non_conflict_docs()
+    out = []
+    for d in docs():
+        if d["source"] not in ("fundus", "feeds") or d["doc"] not in everyday:
+            continue
+        spans = [(a, b) for a, b in sentences(d["text"]) if 20 <= b - a <= 600]
+        hits = sorted((s for s in spans if candidate_sentence(d["text"][s[0]:s[1]]) and (d["doc"], s[0]) not in chosen),
+                      key=lambda s: _h(f"round3{d['doc']}{s}"))
+        for a, b in sorted(hits[:EVERYDAY_MORE]):
+            out.append({"id": _h(f"{d['doc']}|{a}")[:12], "split": split(d["doc"]), "source": d["source"],
+                        "doc": d["doc"], "title": d["title"], "url": d["url"], "section": d["section"],
+                        "sentence": d["text"][a:b], "start": a, "end": b, "has_trigger_word": True, "round": 3})
+    with open(OUT, "a", encoding="utf-8") as fh:
+        for row in out:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"round 3: {len(out)} more sentences from {len({r['doc'] for r in out})} everyday stories -> "
+          f"{OUT.relative_to(REPO)}; tune {sum(r['split'] == 'tune' for r in out)}")
+    return 0
+
+
 def main() -> int:
     from transforms.nlp.events.lexicon import candidate_sentence
+
+    if sys.argv[1:] == ["--round3"]:
+        return more_everyday()
 
     out = []
     everyday = _non_conflict_docs()
