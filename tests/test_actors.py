@@ -118,3 +118,13 @@ def test_they_needs_a_plural_actor_in_the_same_or_the_previous_sentence(article_
             "Shops opened late. The mayor spoke. They attacked a bus later.")
     attack = _one(article_events, text, "ASSAULT")
     assert attack["actor_canonical"] is None and attack["actor"] is None
+
+
+@pytest.mark.parametrize("text, recipient", [
+    ("President Donald Trump discussed trade with Chinese President Xi Jinping on Friday.", "Xi Jinping"),
+    ("Putin met Erdogan in Sochi on Tuesday.", "Erdogan"),
+    ("The minister met his Chinese counterpart in Beijing.", "his Chinese counterpart"),
+])
+def test_a_consultation_partner_is_who_it_is_with_not_the_topic(article_events, text, recipient):
+    events = [e for e in article_events(text) if e["event_type"] == "CONSULT"]
+    assert events and recipient in (events[0]["recipient"] or ""), events

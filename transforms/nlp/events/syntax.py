@@ -205,6 +205,12 @@ def arguments(trigger, rule: Rule):
                 # A reduced passive: "the leader is dead, killed in a raid" - the inherited subject
                 # is the one killed, not the killer.
                 actor, recipient = None, actor
+            if rule.event in ("CONSULT", "COOPERATE", "AGREE"):
+                # the partner is who it is "with", not the topic: "discussed trade with Xi" (the parser
+                # may hang "with" on the object)
+                partner = next((p for head in [trigger] + objs for prep in children_with(head, "prep")
+                                if prep.lower_ == "with" for p in children_with(prep, "pobj")), None)
+                recipient = partner if partner is not None else recipient
             if rule.event in ("PROTEST", "MOBILIZE"):
                 recipient = next((p for prep in children_with(trigger, "prep") if prep.lower_ == "against"
                                   for p in children_with(prep, "pobj")), None)
