@@ -82,5 +82,5 @@ def test_a_bad_lexicon_file_is_refused_with_a_clear_message(tmp_path, rules, irr
 
 def test_the_loaded_lexicon_keeps_file_order_per_lemma():
     lex = load_lexicon()
-    assert [r.event for r in lex.by_lemma["strike"]] == ["ASSAULT", "ASSAULT", "PROTEST"]
+    assert [r.event for r in lex.by_lemma["strike"]] == ["ASSAULT", "ASSAULT", "PROTEST", "PROTEST"]
     assert [r.event for r in lex.by_lemma["send"]] == ["AID", "MOBILIZE", "MOBILIZE"]

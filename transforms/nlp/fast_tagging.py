@@ -200,10 +200,12 @@ def index_as_sets(lemmatizer) -> int:
     return converted
 
 
-def fast_lemmatize(lemmatizer, doc, cache: Dict[Tuple[int, int, int], int]):
+def fast_lemmatize(lemmatizer, doc, cache: Dict[Tuple[int, int, int], int], verb_fixes: Optional[Dict[str, str]] = None):
     """Set the lemma of every token of ``doc`` without one, as spaCy's rule ``lemmatizer`` does
     (only for ``lemmatizer.mode == "rule"``): ``cache`` maps (word, POS, morphology) to a lemma
-    hash, the key of spaCy's own cache; misses go through ``lemmatizer.rule_lemmatize``."""
+    hash, the key of spaCy's own cache; misses go through ``lemmatizer.rule_lemmatize``, except
+    verb forms in ``verb_fixes`` that it gets wrong ("staged" -> "stag": its rules find "stag" and
+    "stage" in the word list and take the first)."""
     from spacy.attrs import LEMMA, MORPH, ORTH, POS
 
     if not len(doc):
@@ -218,7 +220,9 @@ def fast_lemmatize(lemmatizer, doc, cache: Dict[Tuple[int, int, int], int]):
         key = (orth, pos, morph)
         value = cache.get(key)
         if value is None:
-            value = cache[key] = strings.add(lemmatizer.rule_lemmatize(doc[i])[0])
+            token = doc[i]
+            fixed = verb_fixes.get(token.lower_) if verb_fixes and token.pos_ in ("VERB", "AUX") else None
+            value = cache[key] = strings.add(fixed or lemmatizer.rule_lemmatize(token)[0])
         lemmas[i] = value
     doc.from_array([LEMMA], lemmas.reshape(-1, 1).astype(numpy.uint64))
     return doc

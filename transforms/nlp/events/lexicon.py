@@ -60,6 +60,8 @@ class Lexicon:
     irregular_forms: Mapping[str, Tuple[str, ...]]
     by_lemma: Mapping[str, Tuple[Rule, ...]]
     riot_actors: FrozenSet[str] = frozenset()  # an ASSAULT by one of these is a PROTEST (riot)
+    riot_cues: FrozenSet[str] = frozenset()  # ... or by civilians in a sentence with one of these words
+    lemma_fixes: Mapping[str, str] = dataclasses.field(default_factory=dict)  # verb form -> lemma
 
 
 def _rule(event: str, spec: Dict[str, Any]) -> Rule:
@@ -98,7 +100,9 @@ def load_lexicon(lexicon_file: Path = DATA_DIR / "lexicon.yaml", plover_file: Pa
     return Lexicon(types=tuple(plover), quad_class={t: v["quad"] for t, v in plover.items()},
                    modes={t: tuple(v["modes"]) for t, v in plover.items()}, rules=tuple(rules),
                    irregular_forms=irregular, by_lemma={k: tuple(v) for k, v in by_lemma.items()},
-                   riot_actors=frozenset(data.get("riot_actors") or ()))
+                   riot_actors=frozenset(data.get("riot_actors") or ()),
+                   riot_cues=frozenset(data.get("riot_cues") or ()),
+                   lemma_fixes={str(k): str(v) for k, v in (data.get("lemma_fixes") or {}).items()})
 
 
 @functools.lru_cache(maxsize=None)

@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from transforms.nlp.events.context import ArticleContext
 from transforms.nlp.events.extract import extract_events
-from transforms.nlp.events.lexicon import candidate_sentence
+from transforms.nlp.events.lexicon import candidate_sentence, lexicon
 from transforms.nlp.events.senses import story_domain
 
 __all__ = ["PARSE_PIPES", "ParseInput", "event_rows", "event_rows_batch", "parse_docs", "prepare"]
@@ -119,7 +119,8 @@ def _steps(nlp) -> Dict[str, Any]:
         elif name == "lemmatizer" and getattr(proc, "mode", None) == "rule":
             index_as_sets(proc)
             cache: Dict[Any, int] = {}
-            fast = lambda docs, _p=proc, _c=cache: [fast_lemmatize(_p, d, _c) for d in docs]  # noqa: E731
+            fixes = dict(lexicon().lemma_fixes)
+            fast = lambda docs, _p=proc, _c=cache, _f=fixes: [fast_lemmatize(_p, d, _c, _f) for d in docs]  # noqa: E731
         if fast is None:
             if hasattr(proc, "pipe"):
                 fast = lambda docs, _p=proc: list(_p.pipe(docs, batch_size=PARSE_BATCH_SIZE))  # noqa: E731

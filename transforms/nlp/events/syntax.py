@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import List, Optional, Tuple
 
-from transforms.nlp.actors.sectors import is_agent_noun
+from transforms.nlp.actors.sectors import is_agent_noun, sector_of_words
 from transforms.nlp.events.lexicon import Rule, lexicon, rules_for
 
 __all__ = ["flags", "noun_phrase", "subject_of", "children_with", "arguments", "match_rule", "mode_of", "riot_rule",
@@ -14,6 +14,7 @@ __all__ = ["flags", "noun_phrase", "subject_of", "children_with", "arguments", "
            "PRONOUNS_PLURAL", "PRONOUNS_PERSON", "PLACE_NOUNS", "COLLECTIVE_NOUNS"]
 
 _NEGATIONS = {"not", "n't", "never", "no"}
+_ARMED_SECTORS = {"police", "military", "rebels", "criminals", "government"}
 _MODALS = {"could", "would", "might", "may", "should", "must", "can", "ca"}
 _FUTURE_AUX = {"will", "shall", "'ll", "wo"}
 _HYPOTHETICAL_HEADS = {"threaten", "plan", "want", "intend", "seek", "aim", "hope", "prepare", "consider", "propose",
@@ -363,8 +364,14 @@ def riot_rule(rule: Rule, actor) -> Rule:
     if rule.event != "ASSAULT" or actor is None:
         return rule
     actor = of_phrase_noun(actor) or actor
-    if actor.lemma_.lower() not in lexicon().riot_actors:
-        return rule
+    lemma = actor.lemma_.lower()
+    if lemma not in lexicon().riot_actors:
+        # other civilians (farmers, students, depositors) riot when the sentence speaks of protest
+        sector = sector_of_words(lemma, [c.lemma_.lower() for c in actor.children if c.dep_ in ("amod", "compound")])
+        civilian = actor.pos_ == "NOUN" and sector is not None and sector not in _ARMED_SECTORS  # not "gunmen"
+        words = {t.lemma_.lower() for t in actor.sent} | {t.lower_ for t in actor.sent}
+        if not (civilian and words & lexicon().riot_cues):
+            return rule
     return dataclasses.replace(rule, event="PROTEST", mode="riot", modifier_modes=())
 
 
