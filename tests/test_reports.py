@@ -97,6 +97,12 @@ def test_a_range_is_dated_by_its_first_day(events_of):
      "HN", 14.32, -87.68),
     # a province written after the town's name: the town of that province
     ("On 9 May 2023, sugar workers in San Pedro (Jujuy) went on strike to demand a bonus.", "AR", -24.23, -64.87),
+    # the model calls these ORG or misses them: a city of 50,000+ after "in" or a place noun, a name
+    # before an administrative word
+    ("Rioters set fire to shops and cars in Noumea on 9 May 2023 during protests.", "NC", -22.28, 166.46),
+    ("Residents of Bethlehem, Free State, marched to the municipal offices on 9 May 2023.", "ZA", -28.23, 28.31),
+    ("Residents of Tartagal, Salta province, blocked Route 86 with burning tyres on 9 May 2023.", "AR", -22.52, -63.80),
+    ("On 9 May 2023, in Gafsa governorate, young unemployed people blocked the railway lines.", "TN", 34.42, 8.78),
 ])
 def test_protest_reports_are_placed(events_of, text, country, lat, lon):
     (e,) = [e for e in events_of(text) if e["event_type"] == "PROTEST"][:1]

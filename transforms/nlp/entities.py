@@ -393,8 +393,13 @@ def extend_place_names(text: str, mentions: Sequence[Mention]) -> List[Mention]:
     return out
 
 
-_PLACE_PREPOSITION_BODY = (r"\b(?:in|at|near|outside|across|into|from)\s+(?:central\s+|downtown\s+|northern\s+|"
-                           r"southern\s+|eastern\s+|western\s+)?")
+_PLACE_PREPOSITION_BODY = (r"(?:\b(?:in|at|near|outside|across|into|from)\s+(?:central\s+|downtown\s+|northern\s+|"
+                           r"southern\s+|eastern\s+|western\s+)?|\b(?i:streets?|square|port|city|town|village|outskirts|"
+                           r"cent(?:re|er)|residents|inhabitants|people|suburbs?|province|region|district)\s+of\s+)")
+# a name before an administrative word is a place whatever the model said ("in Gafsa governorate")
+_ADMIN_AFTER = re.compile(r"\s+(?:province|governorate|state|department|region|district|county|prefecture|oblast)\b")
+SURE_CITY_POPULATION = 50_000
+"""A city this big is a place when a preposition or place noun says so (smaller towns share names)."""
 _PLACE_PREPOSITION = re.compile(_PLACE_PREPOSITION_BODY + "$")  # right before a mention
 _PLACE_PREPOSITIONS = re.compile(_PLACE_PREPOSITION_BODY)
 _CAP_NAME = re.compile(r"[A-Z][\w'\u2019\-]*(?:\s+[A-Z][\w'\u2019\-]*){0,2}")
@@ -403,13 +408,15 @@ _CAP_NAME = re.compile(r"[A-Z][\w'\u2019\-]*(?:\s+[A-Z][\w'\u2019\-]*){0,2}")
 def _sure_place(name: str) -> bool:
     place = gazetteer.lookup_place(name)
     return place is not None and (place.kind in ("country", "us_state")
-                                  or (place.population or 0) >= gazetteer.MAJOR_CITY_POPULATION)
+                                  or (place.population or 0) >= SURE_CITY_POPULATION)
 
 
 def apply_place_prepositions(text: str, mentions: Sequence[Mention]) -> List[Mention]:
-    """A known country, US state or city of 100,000+ people right after "in", "at", "near", ... is a
-    place: a model mention of another label becomes GPE ("marched in Omdurman" as NORP, "a rally in
-    Montevideo" as PRODUCT), and a name the model missed is added ("demonstrated in Asuncion")."""
+    """A known country, US state or city of 50,000+ people right after "in", "at", "near", ... or a
+    place noun ("the streets of", "residents of") is a place: a model mention of another label becomes
+    GPE ("marched in Omdurman" as NORP, "a rally in Montevideo" as PRODUCT, "in Noumea" as ORG), and a
+    name the model missed is added ("demonstrated in Asuncion"); so is a name before an administrative
+    word ("in Gafsa governorate")."""
     out: List[Mention] = []
     for m in mentions:
         if m.label not in ("GPE", "DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT") \
@@ -417,6 +424,9 @@ def apply_place_prepositions(text: str, mentions: Sequence[Mention]) -> List[Men
             name = _surface(text, m)
             if _sure_place(name):
                 m = dataclasses.replace(m, label="GPE", canonical=gazetteer.place_canonical(name) or "")
+        elif m.label in ("ORG", "PERSON", "NORP", "FAC", "LOC") and m.source == "model" \
+                and _ADMIN_AFTER.match(text, m.end) and any(c.kind in ("admin1", "city") for c in place_candidates(_surface(text, m))):
+            m = dataclasses.replace(m, label="GPE", canonical="")
         out.append(m)
     for match in _PLACE_PREPOSITIONS.finditer(text):
         found = _CAP_NAME.match(text, match.end())
