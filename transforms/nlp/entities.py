@@ -424,8 +424,8 @@ def apply_place_prepositions(text: str, mentions: Sequence[Mention]) -> List[Men
             name = _surface(text, m)
             if _sure_place(name):
                 m = dataclasses.replace(m, label="GPE", canonical=gazetteer.place_canonical(name) or "")
-        elif m.label in ("ORG", "PERSON", "NORP", "FAC", "LOC") and m.source == "model" \
-                and _ADMIN_AFTER.match(text, m.end) and any(c.kind in ("admin1", "city") for c in place_candidates(_surface(text, m))):
+        elif m.label in ("ORG", "PERSON", "NORP", "FAC", "LOC") and m.source == "model" and _ADMIN_AFTER.match(text, m.end) \
+                and any(c.kind in ("admin1", "city") for c in place_candidates(_surface(text, m))):
             m = dataclasses.replace(m, label="GPE", canonical="")
         out.append(m)
     for match in _PLACE_PREPOSITIONS.finditer(text):
