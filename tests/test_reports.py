@@ -74,6 +74,19 @@ def test_armed_men_are_no_rioters_and_troops_occupy_no_protest(events_of, text):
     assert not [e for e in events_of(text) if e["event_type"] == "PROTEST" and e["trigger"] != "rally"], events_of(text)
 
 
+@pytest.mark.parametrize("text", [
+    "Authorities restricted internet access across Sistan and Baluchestan province on 9 May 2023.",
+    "Authorities cut mobile internet services across Sudan on 9 May 2023.",
+    "Authorities shut down mobile internet across Bangladesh on 9 May 2023 amid student protests.",
+])
+def test_internet_shutdowns_are_censorship(events_of, text):
+    assert [e["mode"] for e in events_of(text) if e["event_type"] == "COERCE"] == ["censor"], events_of(text)
+
+
+def test_a_company_cutting_and_restricting_is_no_censorship(events_of):
+    assert not events_of("The company cut its workforce and restricted access to the building on 9 May 2023.")
+
+
 def test_troops_marching_are_not_a_protest(events_of):
     assert "PROTEST" not in asserted_types(events_of("On 9 May 2023, troops marched into the border town."))
 
@@ -103,6 +116,8 @@ def test_a_range_is_dated_by_its_first_day(events_of):
     ("Residents of Bethlehem, Free State, marched to the municipal offices on 9 May 2023.", "ZA", -28.23, 28.31),
     ("Residents of Tartagal, Salta province, blocked Route 86 with burning tyres on 9 May 2023.", "AR", -22.52, -63.80),
     ("On 9 May 2023, in Gafsa governorate, young unemployed people blocked the railway lines.", "TN", 34.42, 8.78),
+    # a direction before the qualifier: this Tripoli is Lebanon's
+    ("Residents of Tripoli, northern Lebanon, blocked roads with burning tyres on 9 May 2023.", "LB", 34.44, 35.85),
 ])
 def test_protest_reports_are_placed(events_of, text, country, lat, lon):
     (e,) = [e for e in events_of(text) if e["event_type"] == "PROTEST"][:1]

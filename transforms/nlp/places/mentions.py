@@ -21,8 +21,10 @@ _NAME = rf"{_NAME_WORD}(?:\s+(?:{_LINK}\s+)?{_NAME_WORD}){{0,4}}"
 _ADMIN_WORD = (r"(?:province|state|region|county|department|governorate|district|prefecture|oblast|municipality|"
                r"division|territory|LGA|local government area)")
 
-_BRACKETED = re.compile(rf"^\s*\((\s*{_NAME}(?:\s+{_ADMIN_WORD})?)\s*\)")
-_COMMA = re.compile(rf"^\s*,\s*({_NAME}(?:\s+{_ADMIN_WORD})?)(?='s|\u2019s|\s*[,.;:)]|\s+[a-z]|\s*$)")
+# a direction before the qualifier is not part of its name: "Tripoli, northern Lebanon", "(central Java)"
+_DIRECTION = r"(?:(?:north|south|east|west|central|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+)?"
+_BRACKETED = re.compile(rf"^\s*\(\s*{_DIRECTION}({_NAME}(?:\s+{_ADMIN_WORD})?)\s*\)")
+_COMMA = re.compile(rf"^\s*,\s*{_DIRECTION}({_NAME}(?:\s+{_ADMIN_WORD})?)(?='s|\u2019s|\s*[,.;:)]|\s+[a-z]|\s*$)")
 _AFTER_PREPOSITION = re.compile(
     rf"\b(?:in|at|near|outside|around|from|of|to)\s+(?:the\s+(?:town|village|city|locality|area|commune)s?\s+of\s+)?"
     rf"({_NAME})\s*\(({_NAME}(?:\s+{_ADMIN_WORD})?)\)")
