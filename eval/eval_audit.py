@@ -18,7 +18,9 @@ Printed per split (``tune``; ``held-out``, never looked at while tuning):
 - the false-event rate on non-conflict stories (topics other than conflict, crime, politics): of the
   asserted system events there, the share that the labels do not have;
 - calibration: of the asserted events with confidence >= 0.8, the share that are right (target 0.90).
-Error lists (false and missed events with their sentences) are printed for the tune split only.
+Error lists (false and missed events with their sentences) are printed for the tune split only. The
+``calibration`` split (round 4) is scored too, without errors: ``eval/audit/fit_confidence.py`` fits the
+confidence model on it, and rule-writing does not read it.
 """
 from __future__ import annotations
 
@@ -133,7 +135,7 @@ def _prf(c: collections.Counter) -> Tuple[float, float, float]:
 
 def report(split: str, sentences: Sequence[Dict[str, Any]], events: Dict[str, List[Dict[str, Any]]], n_errors: int) -> Dict:
     counts, non_conflict, calibration, errors = score(sentences, events)
-    mark = "  [HELD-OUT]" if split == "held-out" else ""
+    mark = {"held-out": "  [HELD-OUT]", "calibration": "  [CALIBRATION: fits the confidence model]"}.get(split, "")
     topics = collections.Counter("conflict" if s["topic"] in CONFLICT_TOPICS else "non-conflict" for s in sentences)
     print(f"\n== audit set, {split}: {len(sentences)} sentences ({topics['conflict']} conflict/crime/politics, "
           f"{topics['non-conflict']} other stories){mark}")
@@ -174,9 +176,10 @@ def main(argv=None) -> int:
     sentences = [s for s in sentences if s["id"] in events]
     print(f"audit set: {len(sentences)} labelled sentences ({skipped} of non-English documents left out)")
     summary = {}
-    for split in ("tune", "held-out"):
+    for split in ("tune", "held-out", "calibration"):
         part = [s for s in sentences if s["split"] == split]
-        summary[split] = report(split, part, events, args.errors if split == "tune" else 0)
+        if part:  # the calibration split fits the confidence model; like held-out, its errors are not printed
+            summary[split] = report(split, part, events, args.errors if split == "tune" else 0)
     t, h = summary["tune"], summary["held-out"]
     print(f"\naudit       tune P {t['prf'][0]:.2f} R {t['prf'][1]:.2f} F1 {t['prf'][2]:.2f}, false-event rate "
           f"{t['false_rate']:.2f} | held-out P {h['prf'][0]:.2f} R {h['prf'][1]:.2f} F1 {h['prf'][2]:.2f}, "

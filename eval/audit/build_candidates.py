@@ -1,7 +1,8 @@
 """Build the audit set's candidate sentences (``eval/gold/audit/sentences.jsonl``) from ../shared/corpora.
 
 Run once from the repository root: ``.venv/bin/python eval/audit/build_candidates.py`` (rounds 1 and 2;
-``--round3`` then appends round 3, more sentences from the everyday stories). Deterministic: the
+``--round3`` then appends round 3, more sentences from the everyday stories; ``--round4`` a calibration
+split for the confidence model). Deterministic: the
 same corpora give the same file. Sources (English only): the fundus article pages of English-language
 publishers (gold body text), the English real feeds (entry title + summary), VOA stories, PETRARCH2
 validation sentences and the PLOVER gold records' texts. Per document, sentences holding a trigger word
@@ -53,7 +54,7 @@ def sentences(text: str):
         pos = start + len(para)
 
 
-def docs():
+def docs(all_voa: bool = False):
     from transforms.inputs.readers import read_input
     from transforms.normalise.text import html_to_text
     from transforms.records import RawArticle
@@ -76,7 +77,7 @@ def docs():
                        "section": r.source, "text": " ".join(body.split()), "per_doc": 2}
     for i, line in enumerate(open(CORPORA / "voa" / "voa_stories.jsonl", encoding="utf-8")):
         s = json.loads(line)
-        if i % 3:  # a third of the stories: VOA is mostly conflict and politics
+        if i % 3 and not all_voa:  # a third of the stories: VOA is mostly conflict and politics
             continue
         yield {"doc": f"voa/{s['id']}", "source": "voa", "title": s["title"], "url": s["url"], "section": s["section"],
                "text": s["text"], "per_doc": 3}
@@ -154,11 +155,51 @@ def more_everyday() -> int:
     return 0
 
 
+CALIBRATION_SIZE = 220
+"""Round 4: a calibration split (``"split": "calibration"``) that rule-writing never reads: the confidence
+model is fitted on it, so that its errors are those of text the rules were not written against."""
+
+
+def calibration_round() -> int:
+    """Append round 4: trigger sentences not chosen before, up to 3 per story, from the fundus pages and
+    real feeds (everyday and news) and from the VOA stories round 1 left out, ordered by a hash, the
+    first ``CALIBRATION_SIZE``. Deterministic; a second call adds nothing."""
+    from transforms.nlp.events.lexicon import candidate_sentence
+
+    existing = [json.loads(line) for line in OUT.read_text(encoding="utf-8").splitlines()]
+    if any(r.get("round") == 4 for r in existing):
+        print("round 4 is already in the file")
+        return 0
+    chosen = {(r["doc"], r["start"]) for r in existing}
+    pool = []
+    for d in docs(all_voa=True):
+        if d["source"] not in ("fundus", "feeds", "voa"):
+            continue
+        spans = [(a, b) for a, b in sentences(d["text"]) if 20 <= b - a <= 600]
+        hits = sorted((s for s in spans if candidate_sentence(d["text"][s[0]:s[1]]) and (d["doc"], s[0]) not in chosen),
+                      key=lambda s: _h(f"round4{d['doc']}{s}"))
+        for a, b in hits[:3]:
+            pool.append((_h(f"round4|{d['doc']}|{a}"), d, a, b))
+    out = []
+    for _, d, a, b in sorted(pool, key=lambda x: x[0])[:CALIBRATION_SIZE]:
+        out.append({"id": _h(f"{d['doc']}|{a}")[:12], "split": "calibration", "source": d["source"],
+                    "doc": d["doc"], "title": d["title"], "url": d["url"], "section": d["section"],
+                    "sentence": d["text"][a:b], "start": a, "end": b, "has_trigger_word": True, "round": 4})
+    with open(OUT, "a", encoding="utf-8") as fh:
+        for row in sorted(out, key=lambda r: (r["doc"], r["start"])):
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"round 4: {len(out)} calibration sentences from {len({r['doc'] for r in out})} stories -> "
+          f"{OUT.relative_to(REPO)}")
+    return 0
+
+
 def main() -> int:
     from transforms.nlp.events.lexicon import candidate_sentence
 
     if sys.argv[1:] == ["--round3"]:
         return more_everyday()
+    if sys.argv[1:] == ["--round4"]:
+        return calibration_round()
 
     out = []
     everyday = _non_conflict_docs()

@@ -1,14 +1,17 @@
-"""Fit the event confidence model (``transforms/nlp/events/confidence.yaml``) on the audit set's tune half.
+"""Fit the event confidence model (``transforms/nlp/events/confidence.yaml``) on the audit set's calibration split.
 
-Run from the repository root: ``.venv/bin/python eval/audit/fit_confidence.py [--write]``. Every event the
-pipeline codes in a tune sentence is one example: right (1) when the labels have its type (asserted types for
-an unflagged event; asserted or not-asserted for a flagged one), else 0. A logistic regression (numpy, Newton steps)
-over :data:`transforms.nlp.events.confidence.FEATURES` with an L2 penalty chosen by 5-fold cross-validation on
-the tune half (lowest out-of-fold log loss; ``--l2`` overrides), then its bias lowered until the out-of-fold
-events at confidence >= 0.8 are right 92% of the time (fitted and scored on the same events, the model looks
-better calibrated than it is; the shift corrects for that).
-Prints the coefficients and the tune calibration; ``--write`` stores them. The held-out half is never read
-here: ``eval/eval_audit.py`` reports its calibration.
+Run from the repository root: ``.venv/bin/python eval/audit/fit_confidence.py [--write] [--split S]``. The
+calibration split (round 4 of ``eval/audit/build_candidates.py``) is labelled like the rest and never read
+while rules are written, so its errors are those of new text (the tune half's are not: the word-sense rules
+were written against them; without a labelled calibration split the tune half is used). Every event the
+pipeline codes in one of its sentences is one example: right (1) when the labels have its type (asserted types
+for an unflagged event; asserted or not-asserted for a flagged one), else 0. A logistic regression (numpy,
+Newton steps) over :data:`transforms.nlp.events.confidence.FEATURES` with an L2 penalty chosen by 5-fold
+cross-validation (lowest out-of-fold log loss; ``--l2`` overrides), then its bias lowered until the
+out-of-fold events at confidence >= 0.8 are right 92% of the time (fitted and scored on the same events, a
+model looks better calibrated than it is; the shift corrects for that). Prints the coefficients and the
+calibration; ``--write`` stores them. The held-out half is never read here: ``eval/eval_audit.py`` reports
+its calibration.
 """
 from __future__ import annotations
 
@@ -24,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "eval"))
 
 
-def examples():
-    """(feature rows, labels) of the tune half's events."""
+def examples(split: str = "tune"):
+    """(feature rows, labels) of the events of one split's sentences."""
     import eval_audit
 
     from transforms.nlp.events import confidence as calibrated
@@ -37,7 +40,7 @@ def examples():
         captured.append(dict(values))
         return 0.5 + len(captured) * 1e-9  # a unique value per event, to find its features again
 
-    sentences = [s for s in eval_audit.load_audit() if s["split"] == "tune"]
+    sentences = [s for s in eval_audit.load_audit() if s["split"] == split]
     calibrated.score = recording
     try:
         events = eval_audit.system_events(sentences)
@@ -75,7 +78,7 @@ WANTED = 0.92      # ... should be right this often out of fold (the target is 0
 
 
 def out_of_fold(X: np.ndarray, y: np.ndarray, l2: float, folds: int = 5, seed: int = 14) -> np.ndarray:
-    """Out-of-fold logits: each event scored by a model fitted on the other folds of the tune half."""
+    """Out-of-fold logits: each event scored by a model fitted on the other folds."""
     order = np.random.default_rng(seed).permutation(len(y))
     z = np.zeros(len(y))
     for k in range(folds):
@@ -96,7 +99,7 @@ def log_loss(z: np.ndarray, y: np.ndarray) -> float:
 
 
 def choose(X: np.ndarray, y: np.ndarray) -> tuple:
-    """(L2, bias shift) from the tune half alone: the penalty with the lowest out-of-fold log loss, then
+    """(L2, bias shift) from the fitting split alone: the penalty with the lowest out-of-fold log loss, then
     the smallest downward shift of the bias that makes the out-of-fold events at >= ``CUT`` right
     ``WANTED`` of the time (in-sample the model looks better calibrated than it is: that is what the
     shift corrects)."""
@@ -118,9 +121,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--l2", type=float, default=None, help="L2 penalty (default: chosen by cross-validation).")
     parser.add_argument("--write", action="store_true", help=f"Write the coefficients to {DATA_FILE.name}.")
+    parser.add_argument("--split", default=None, help="Fit on this split (default: 'calibration' when it is "
+                                                      "labelled, else 'tune').")
     args = parser.parse_args(argv)
-    X, y = examples()
-    print("5-fold cross-validation on the tune half (out of fold): L2, events >= 0.8, right, log loss")
+    import eval_audit
+
+    split = args.split or ("calibration" if any(s["split"] == "calibration" for s in eval_audit.load_audit())
+                           else "tune")
+    X, y = examples(split)
+    print(f"5-fold cross-validation on the {split} split (out of fold): L2, events >= 0.8, right, log loss")
     for grid_l2 in L2_GRID:
         z = out_of_fold(X, y, grid_l2)
         n, right = _at_cut(z, y)
@@ -133,7 +142,7 @@ def main(argv=None) -> int:
     w = fit(X, y, l2)
     w[0] += shift
     p = 1.0 / (1.0 + np.exp(-X @ w))
-    print(f"{len(y)} tune events, {int(y.sum())} right ({y.mean():.2f})")
+    print(f"{len(y)} {split} events, {int(y.sum())} right ({y.mean():.2f})")
     for name, value in zip(FEATURES, w):
         print(f"  {name:<22}{value:+.3f}")
     for cut in (0.5, 0.7, 0.8, 0.9):
@@ -141,8 +150,8 @@ def main(argv=None) -> int:
         print(f"  in sample, confidence >= {cut}: {int(sel.sum())} events, {y[sel].mean() if sel.any() else 0:.2f} right")
     if args.write:
         doc = ("# Coefficients of the event confidence model (transforms/nlp/events/confidence.py), written by\n"
-               "# eval/audit/fit_confidence.py on the audit set's tune half; eval/eval_audit.py checks held-out.\n")
-        body = {"fitted_on": f"audit tune half: {len(y)} events, {int(y.sum())} right; L2 {l2} and bias shift {shift} "
+               "# eval/audit/fit_confidence.py on the audit set's calibration split; eval/eval_audit.py checks held-out.\n")
+        body = {"fitted_on": f"audit {split} split: {len(y)} events, {int(y.sum())} right; L2 {l2} and bias shift {shift} "
                              f"by 5-fold cross-validation (out of fold at >= {CUT}: {n} events, {right:.2f} right)",
                 "coefficients": {name: round(float(v), 4) for name, v in zip(FEATURES, w)}}
         DATA_FILE.write_text(doc + yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
