@@ -74,7 +74,7 @@ def system_events(sentences: Sequence[Dict[str, Any]]) -> Dict[str, List[Dict[st
     wanted = collections.defaultdict(list)
     for s in sentences:
         wanted[s["doc"]].append(s)
-    by_doc = {d["doc"]: d for d in docs() if d["doc"] in wanted}
+    by_doc = {d["doc"]: d for d in docs(all_voa=True) if d["doc"] in wanted}
     pipe = ev.Pipeline()
     rows, maps, order = [], [], []
     for doc_id, doc in by_doc.items():

@@ -121,14 +121,18 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--l2", type=float, default=None, help="L2 penalty (default: chosen by cross-validation).")
     parser.add_argument("--write", action="store_true", help=f"Write the coefficients to {DATA_FILE.name}.")
-    parser.add_argument("--split", default=None, help="Fit on this split (default: 'calibration' when it is "
-                                                      "labelled, else 'tune').")
+    parser.add_argument("--split", default=None, help="Fit on this split: tune, calibration or tune+calibration "
+                                                      "(default: tune+calibration when the calibration split is labelled).")
     args = parser.parse_args(argv)
     import eval_audit
 
-    split = args.split or ("calibration" if any(s["split"] == "calibration" for s in eval_audit.load_audit())
+    split = args.split or ("tune+calibration" if any(s["split"] == "calibration" for s in eval_audit.load_audit())
                            else "tune")
-    X, y = examples(split)
+    if split == "tune+calibration":
+        parts = [examples("tune"), examples("calibration")]
+        X, y = np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    else:
+        X, y = examples(split)
     print(f"5-fold cross-validation on the {split} split (out of fold): L2, events >= 0.8, right, log loss")
     for grid_l2 in L2_GRID:
         z = out_of_fold(X, y, grid_l2)
