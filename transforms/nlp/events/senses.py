@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from transforms.nlp.events.lexicon import Rule
-from transforms.nlp.events.syntax import subject_of
+from transforms.nlp.events.syntax import partner_of, subject_of
 
 __all__ = ["Senses", "Idiom", "load_senses", "senses", "story_domain", "not_an_event", "violence_cue", "DOMAINS",
            "needs_an_agent"]
@@ -277,9 +277,8 @@ def _agreed_to(token: Any, s: Senses) -> bool:
 
 def _has_partner(token: Any, s: Senses) -> bool:
     """A consultation partner: "with X", a plural, joined or collective subject."""
-    preps = _children(token, "prep") + [p for o in _children(token, "dobj") for p in _children(o, "prep")]
-    if any(c.lower_ in ("with", "between", "among") for c in preps):
-        return True  # "discussed trade with Xi" (the parser may hang "with" on the object)
+    if partner_of(token, ("with", "between", "among")) is not None:
+        return True
     subject = subject_of(token)
     if subject is None:
         return token.dep_ in ("xcomp", "advcl", "relcl", "acl", "pcomp")  # "met ... to discuss" has its partner upstairs

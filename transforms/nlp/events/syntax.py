@@ -9,7 +9,8 @@ from typing import List, Optional, Tuple
 from transforms.nlp.actors.sectors import is_agent_noun, sector_of_words
 from transforms.nlp.events.lexicon import Rule, lexicon, rules_for
 
-__all__ = ["flags", "noun_phrase", "subject_of", "children_with", "arguments", "match_rule", "mode_of", "riot_rule",
+__all__ = ["flags", "noun_phrase", "subject_of", "children_with", "arguments", "partner_of",
+           "match_rule", "mode_of", "riot_rule",
            "of_phrase_noun",
            "PRONOUNS_PLURAL", "PRONOUNS_PERSON", "PLACE_NOUNS", "COLLECTIVE_NOUNS"]
 
@@ -183,6 +184,14 @@ def children_with(token, *deps):
     return [c for c in token.children if c.dep_ in deps]
 
 
+def partner_of(trigger, preps=("with",)):
+    """The object of "with" (or of one of ``preps``) on the trigger or on its direct object, where the
+    parser may hang it ("discussed trade with Xi"), or None."""
+    heads = [trigger] + children_with(trigger, "dobj", "dative", "obj")
+    return next((p for head in heads for prep in children_with(head, "prep") if prep.lower_ in preps
+                 for p in children_with(prep, "pobj")), None)
+
+
 def arguments(trigger, rule: Rule):
     """(actor token, recipient token) from the dependency tree."""
     actor = recipient = None
@@ -209,9 +218,7 @@ def arguments(trigger, rule: Rule):
             if rule.event in ("CONSULT", "COOPERATE", "AGREE"):
                 # the partner is who it is "with", not the topic: "discussed trade with Xi" (the parser
                 # may hang "with" on the object)
-                partner = next((p for head in [trigger] + objs for prep in children_with(head, "prep")
-                                if prep.lower_ == "with" for p in children_with(prep, "pobj")), None)
-                recipient = partner if partner is not None else recipient
+                recipient = partner_of(trigger) or recipient
             if rule.event in ("PROTEST", "MOBILIZE"):
                 recipient = next((p for prep in children_with(trigger, "prep") if prep.lower_ == "against"
                                   for p in children_with(prep, "pobj")), None)
