@@ -1,0 +1,283 @@
+"""Incremental clustering of articles into stories (incidents), in one order whatever the run split.
+
+Articles are taken in :attr:`ArticleProfile.order_key` order (day, then article id). Each one:
+
+1. is a **copy** when an earlier article's text is a near-duplicate of it (:mod:`.copies`): it joins that
+   article's story, and its source does not count as an independent one;
+2. else joins the **best story** whose score is at least :attr:`Settings.threshold`, else opens a new
+   story. The score against a story is
+   ``(1 - w) * cos(words, story words) + w * cos(names, story names)``, ``w`` = :attr:`Settings.name_weight`,
+   minus a penalty for each sign of another incident:
+
+   * *other people*: the article is about people (named twice or more) the story never names, and the
+     story is about people the article never names ("Klitschko stopped Thompson" is not "Klitschko
+     stopped Rahman");
+   * *another place*: the article's events happen in a town more than :attr:`Settings.place_km` from every
+     town of the story's events (two shootings on one day in two cities);
+   * *another day*: the article's events happened more than :attr:`Settings.event_days` days from every
+     event day of the story.
+
+   A story takes no article published more than :attr:`Settings.gap_days` after its last article (or
+   before its first): a trial two years later opens a new story (it names the incident, so a query by names
+   links them).
+
+A story's words and names are the sums of its articles' vectors (the :attr:`Settings.story_terms`
+heaviest kept), so its profile is bounded however many articles join. Candidates come from an
+inverted index over the stories' words and names, so an article is scored against the stories that
+share a heavy word with it, not against all of them. The same articles in one run or in ten
+day-ordered runs give the same stories: state (stories, copy signatures) carries over exactly, and
+nothing depends on what else a run holds. An article that arrives in a later run than articles
+published after it is placed when it arrives: the one documented way a split can change the result.
+
+The settings were chosen on the ECB+ topics of the tune half (``eval/eval_stories.py``) and not changed
+on the held-out half.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as _dt
+import hashlib
+import math
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+
+from transforms.stories.copies import CopyIndex
+from transforms.stories.profile import ArticleProfile
+from transforms.stories.terms import cosine, normalise, top
+
+__all__ = ["Settings", "Story", "Assignment", "StoryClusterer", "story_id_of", "distance_km"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    threshold: float = 0.225
+    name_weight: float = 0.3
+    person_penalty: float = 0.05
+    place_penalty: float = 0.15
+    place_km: float = 100.0
+    day_penalty: float = 0.1
+    event_days: int = 3
+    gap_days: int = 7
+    story_terms: int = 200
+    index_terms: int = 25
+
+
+def story_id_of(first_article_id: str) -> str:
+    """A story's id: from the id of its first article (so it is the same in every run split)."""
+    return "s" + hashlib.sha1(first_article_id.encode("utf-8")).hexdigest()[:16]
+
+
+def distance_km(a: Tuple[float, float], b: Tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(h)))
+
+
+@dataclasses.dataclass
+class Story:
+    """A story's running profile and counts (serialised by :meth:`to_json` into ROOT's story state)."""
+    story_id: str
+    first_day: _dt.date
+    last_day: _dt.date
+    headline: Optional[str]
+    article_id: str
+    """The representative article: the first one."""
+    version: int = 0
+    num_articles: int = 0
+    num_copies: int = 0
+    sources: Set[str] = dataclasses.field(default_factory=set)
+    term_sum: Dict[str, float] = dataclasses.field(default_factory=dict)
+    name_sum: Dict[str, float] = dataclasses.field(default_factory=dict)
+    person_counts: Dict[str, int] = dataclasses.field(default_factory=dict)
+    persons: Set[str] = dataclasses.field(default_factory=set)
+    places: List[Tuple[float, float]] = dataclasses.field(default_factory=list)
+    event_days: Set[_dt.date] = dataclasses.field(default_factory=set)
+    event_types: Dict[str, int] = dataclasses.field(default_factory=dict)
+    actors: Dict[str, int] = dataclasses.field(default_factory=dict)
+    recipients: Dict[str, int] = dataclasses.field(default_factory=dict)
+    locations: Dict[Tuple[Any, ...], int] = dataclasses.field(default_factory=dict)
+    tone_sum: float = 0.0
+    tone_n: int = 0
+    num_events: int = 0
+
+    # ---- derived views
+    @property
+    def terms(self) -> Dict[str, float]:
+        return normalise(self.term_sum)
+
+    @property
+    def names(self) -> Dict[str, float]:
+        return normalise(self.name_sum)
+
+    @property
+    def salient(self) -> Set[str]:
+        need = max(1.0, 0.3 * self.num_articles)
+        return {k for k, n in self.person_counts.items() if n >= need}
+
+    def add(self, profile: ArticleProfile, settings: Settings, *, copy: bool) -> None:
+        self.num_articles += 1
+        self.first_day = min(self.first_day, profile.day)
+        self.last_day = max(self.last_day, profile.day)
+        if copy:
+            self.num_copies += 1
+        elif profile.source:
+            self.sources.add(profile.source)
+        for mine, theirs in ((self.term_sum, profile.terms), (self.name_sum, profile.names)):
+            for k, v in theirs.items():
+                mine[k] = mine.get(k, 0.0) + v
+        self.term_sum = top(self.term_sum, settings.story_terms)
+        self.name_sum = top(self.name_sum, settings.story_terms)
+        for p in profile.salient:
+            self.person_counts[p] = self.person_counts.get(p, 0) + 1
+        self.persons |= profile.persons
+        for p in profile.places:
+            if p not in self.places and len(self.places) < 20:
+                self.places.append(p)
+        self.event_days |= profile.event_days
+        for mine, theirs in ((self.event_types, profile.event_types), (self.actors, profile.actors),
+                             (self.recipients, profile.recipients), (self.locations, profile.locations)):
+            for k, v in theirs.items():
+                mine[k] = mine.get(k, 0) + v
+        self.num_events += sum(profile.event_types.values())
+        if profile.tone is not None:
+            self.tone_sum += profile.tone
+            self.tone_n += 1
+
+    @property
+    def num_sources(self) -> int:
+        return len(self.sources)
+
+    # ---- state
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "story_id": self.story_id, "first_day": self.first_day.isoformat(), "last_day": self.last_day.isoformat(),
+            "headline": self.headline, "article_id": self.article_id, "version": self.version,
+            "num_articles": self.num_articles, "num_copies": self.num_copies, "sources": sorted(self.sources),
+            "term_sum": self.term_sum, "name_sum": self.name_sum, "person_counts": self.person_counts,
+            "persons": sorted(self.persons), "places": [list(p) for p in self.places],
+            "event_days": sorted(d.isoformat() for d in self.event_days), "event_types": self.event_types,
+            "actors": self.actors, "recipients": self.recipients,
+            "locations": [[list(k), v] for k, v in self.locations.items()],
+            "tone_sum": self.tone_sum, "tone_n": self.tone_n, "num_events": self.num_events,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Story":
+        return cls(
+            story_id=data["story_id"], first_day=_dt.date.fromisoformat(data["first_day"]),
+            last_day=_dt.date.fromisoformat(data["last_day"]), headline=data.get("headline"),
+            article_id=data["article_id"], version=int(data["version"]), num_articles=int(data["num_articles"]),
+            num_copies=int(data["num_copies"]), sources=set(data["sources"]), term_sum=dict(data["term_sum"]),
+            name_sum=dict(data["name_sum"]), person_counts=dict(data["person_counts"]), persons=set(data["persons"]),
+            places=[tuple(p) for p in data["places"]],  # type: ignore[misc]
+            event_days={_dt.date.fromisoformat(d) for d in data["event_days"]},
+            event_types=dict(data["event_types"]), actors=dict(data["actors"]), recipients=dict(data["recipients"]),
+            locations={tuple(k): v for k, v in data["locations"]}, tone_sum=float(data["tone_sum"]),
+            tone_n=int(data["tone_n"]), num_events=int(data["num_events"]),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Assignment:
+    article_id: str
+    story_id: str
+    near_duplicate_of: Optional[str]
+    new_story: bool
+    score: Optional[float]
+    """The winning score (None for a copy or a new story)."""
+
+
+class StoryClusterer:
+    """The clustering state: open stories, their index and the copy signatures. ``add`` one profile at a
+    time, in order (:func:`assign_all` sorts)."""
+
+    def __init__(self, settings: Optional[Settings] = None, stories: Iterable[Story] = (),
+                 copies: Optional[CopyIndex] = None, article_story: Optional[Mapping[str, str]] = None) -> None:
+        self.settings = settings or Settings()
+        self.stories: Dict[str, Story] = {}
+        self._index: Dict[str, Set[str]] = collections.defaultdict(set)
+        self._indexed: Dict[str, Set[str]] = {}
+        self.copies = copies or CopyIndex()
+        self.article_story: Dict[str, str] = dict(article_story or {})
+        for story in stories:
+            self.stories[story.story_id] = story
+            self._reindex(story)
+
+    def _keys(self, story: Story) -> Set[str]:
+        n = self.settings.index_terms
+        return set(top(story.term_sum, n)) | {"@" + k for k in top(story.name_sum, n)}
+
+    def _reindex(self, story: Story) -> None:
+        old = self._indexed.get(story.story_id, set())
+        new = self._keys(story)
+        for k in old - new:
+            self._index[k].discard(story.story_id)
+        for k in new - old:
+            self._index[k].add(story.story_id)
+        self._indexed[story.story_id] = new
+
+    def candidates(self, profile: ArticleProfile) -> Set[str]:
+        n = self.settings.index_terms
+        keys = set(top(profile.terms, n)) | {"@" + k for k in top(profile.names, n)}
+        found: Set[str] = set()
+        for k in keys:
+            found |= self._index.get(k, set())
+        return found
+
+    def score(self, profile: ArticleProfile, story: Story) -> Optional[float]:
+        """The article's score against ``story``; None when the story is closed to it (days apart)."""
+        s = self.settings
+        gap = _dt.timedelta(days=s.gap_days)
+        if profile.day > story.last_day + gap or profile.day < story.first_day - gap:
+            return None
+        value = (1 - s.name_weight) * cosine(profile.terms, story.terms)
+        if profile.names and story.name_sum:
+            value += s.name_weight * cosine(profile.names, story.names)
+        salient = story.salient
+        if profile.salient and salient and (profile.salient - story.persons) and (salient - profile.persons):
+            value -= s.person_penalty
+        if profile.places and story.places and all(
+                distance_km(p, q) > s.place_km for p in profile.places[:1] for q in story.places):
+            value -= s.place_penalty
+        if profile.event_days and story.event_days and all(
+                abs((d - e).days) > s.event_days for d in profile.event_days for e in story.event_days):
+            value -= s.day_penalty
+        return value
+
+    def add(self, profile: ArticleProfile) -> Assignment:
+        s = self.settings
+        if profile.article_id in self.article_story:  # already placed (a re-run of the same input)
+            return Assignment(profile.article_id, self.article_story[profile.article_id], None, False, None)
+        original = self.copies.original_of(profile.signature)
+        story: Optional[Story] = None
+        best: Optional[float] = None
+        if original is not None and self.article_story.get(original) in self.stories:
+            story = self.stories[self.article_story[original]]
+        else:
+            original = None
+            for sid in sorted(self.candidates(profile)):
+                value = self.score(profile, self.stories[sid])
+                if value is not None and value >= s.threshold and (best is None or value > best):
+                    story, best = self.stories[sid], value
+        new = story is None
+        if story is None:
+            story = Story(story_id_of(profile.article_id), profile.day, profile.day, profile.title, profile.article_id)
+            self.stories[story.story_id] = story
+        story.add(profile, s, copy=original is not None)
+        self._reindex(story)
+        self.copies.add(profile.article_id, profile.signature, original)
+        self.article_story[profile.article_id] = story.story_id
+        return Assignment(profile.article_id, story.story_id, original, new, best)
+
+    def add_all(self, profiles: Iterable[ArticleProfile]) -> List[Assignment]:
+        """Assign ``profiles`` in :attr:`ArticleProfile.order_key` order."""
+        return [self.add(p) for p in sorted(profiles, key=lambda p: p.order_key)]
+
+    def close_before(self, day: _dt.date) -> List[str]:
+        """Drop stories whose last article is before ``day`` (beyond the horizon); returns their ids."""
+        gone = [sid for sid, st in self.stories.items() if st.last_day < day]
+        for sid in gone:
+            for k in self._indexed.pop(sid, set()):
+                self._index[k].discard(sid)
+            del self.stories[sid]
+        return gone
