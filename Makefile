@@ -44,6 +44,7 @@ eval: $(STAMP)
 	$(BIN)/python eval/eval_events.py
 	$(BIN)/python eval/eval_audit.py
 	$(BIN)/python eval/eval_reports.py
+	$(BIN)/python eval/eval_stories.py
 
 # Re-pin every dependency with hashes after changing setup.py (needs the package registry).
 lock: $(STAMP)

@@ -43,7 +43,8 @@ setup(
     # Every subpackage and its data files: a new one can never drop out of the wheel that
     # ``--setup_file`` builds for remote workers (tests/test_layout.py checks the wheel).
     packages=find_packages(include=["pipelines", "pipelines.*", "transforms", "transforms.*", "schemas"]),
-    package_data={"transforms.nlp": ["data/*"], "transforms.nlp.events": ["*.yaml"], "transforms.nlp.actors": ["*.yaml"]},
+    package_data={"transforms.nlp": ["data/*"], "transforms.nlp.events": ["*.yaml"], "transforms.nlp.actors": ["*.yaml"],
+                  "transforms.stories": ["data/*"]},
     include_package_data=True,
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS,

@@ -23,7 +23,6 @@ Run from the repository root::
 from __future__ import annotations
 
 import collections
-import datetime as _dt
 import json
 import random
 import re
@@ -101,15 +100,19 @@ def cluster(docs: Sequence[Dict[str, Any]], profiles: Dict[str, Any], runs: int 
     state: List[Dict[str, Any]] = []
     copies = None
     article_story: Dict[str, str] = {}
+    seen: Dict[str, int] = {}
+    seen_docs = 0
     out: Dict[str, str] = {}
     for k in range(runs):
         part = docs[k * size:(k + 1) * size]
         clusterer = StoryClusterer(stories=[Story.from_json(json.loads(json.dumps(s))) for s in state],
-                                   copies=copies, article_story=article_story)
+                                   copies=copies, article_story=article_story,
+                                   seen=json.loads(json.dumps(seen)), seen_docs=seen_docs)
         for a in clusterer.add_all(profiles[d["doc_id"]] for d in part):
             out[by_article[a.article_id]] = a.story_id
         state = [s.to_json() for s in clusterer.stories.values()]
         copies, article_story = clusterer.copies, clusterer.article_story
+        seen, seen_docs = clusterer.seen, clusterer.seen_docs
     return out
 
 

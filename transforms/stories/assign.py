@@ -1,6 +1,6 @@
 """Incremental clustering of articles into stories (incidents), in one order whatever the run split.
 
-Articles are taken in :attr:`ArticleProfile.order_key` order (day, then article id). Each one:
+Articles are taken in :attr:`ArticleProfile.order_key` order (publication time, then article id). Each one:
 
 1. is a **copy** when an earlier article's text is a near-duplicate of it (:mod:`.copies`): it joins that
    article's story, and its source does not count as an independent one;
@@ -43,7 +43,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from transforms.stories.copies import CopyIndex
 from transforms.stories.profile import ArticleProfile
-from transforms.stories.terms import cosine, normalise, top
+from transforms.stories.terms import cosine, normalise, top, weigh
 
 __all__ = ["Settings", "Story", "Assignment", "StoryClusterer", "story_id_of", "distance_km"]
 
@@ -51,15 +51,19 @@ __all__ = ["Settings", "Story", "Assignment", "StoryClusterer", "story_id_of", "
 @dataclasses.dataclass(frozen=True)
 class Settings:
     threshold: float = 0.225
-    name_weight: float = 0.3
-    person_penalty: float = 0.05
-    place_penalty: float = 0.15
+    name_weight: float = 0.15
+    person_penalty: float = 0.0
+    place_penalty: Optional[float] = 0.15
+    """None would bar an article whose main event town is far from all of the story's towns (on ECB+ tune
+    the bar cost B3 recall 0.90 -> 0.79: event places within one incident still vary too much)."""
     place_km: float = 100.0
     day_penalty: float = 0.1
     event_days: int = 3
     gap_days: int = 7
     story_terms: int = 200
     index_terms: int = 25
+    adaptive_idf: bool = True
+    article_terms: int = 40
 
 
 def story_id_of(first_article_id: str) -> str:
@@ -71,6 +75,11 @@ def distance_km(a: Tuple[float, float], b: Tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _add_counts(mine: Dict[Any, int], theirs: Mapping[Any, int]) -> None:
+    for k, v in theirs.items():
+        mine[k] = mine.get(k, 0) + v
 
 
 @dataclasses.dataclass
@@ -114,7 +123,8 @@ class Story:
         need = max(1.0, 0.3 * self.num_articles)
         return {k for k, n in self.person_counts.items() if n >= need}
 
-    def add(self, profile: ArticleProfile, settings: Settings, *, copy: bool) -> None:
+    def add(self, profile: ArticleProfile, settings: Settings, *, copy: bool,
+            terms: Optional[Mapping[str, float]] = None, names: Optional[Mapping[str, float]] = None) -> None:
         self.num_articles += 1
         self.first_day = min(self.first_day, profile.day)
         self.last_day = max(self.last_day, profile.day)
@@ -122,22 +132,24 @@ class Story:
             self.num_copies += 1
         elif profile.source:
             self.sources.add(profile.source)
-        for mine, theirs in ((self.term_sum, profile.terms), (self.name_sum, profile.names)):
+        terms = profile.terms if terms is None else terms
+        names = profile.names if names is None else names
+        for mine, theirs in ((self.term_sum, terms), (self.name_sum, names)):
             for k, v in theirs.items():
                 mine[k] = mine.get(k, 0.0) + v
         self.term_sum = top(self.term_sum, settings.story_terms)
         self.name_sum = top(self.name_sum, settings.story_terms)
-        for p in profile.salient:
-            self.person_counts[p] = self.person_counts.get(p, 0) + 1
+        for person in profile.salient:
+            self.person_counts[person] = self.person_counts.get(person, 0) + 1
         self.persons |= profile.persons
-        for p in profile.places:
-            if p not in self.places and len(self.places) < 20:
-                self.places.append(p)
+        for place in profile.places:
+            if place not in self.places and len(self.places) < 20:
+                self.places.append(place)
         self.event_days |= profile.event_days
-        for mine, theirs in ((self.event_types, profile.event_types), (self.actors, profile.actors),
-                             (self.recipients, profile.recipients), (self.locations, profile.locations)):
-            for k, v in theirs.items():
-                mine[k] = mine.get(k, 0) + v
+        _add_counts(self.event_types, profile.event_types)
+        _add_counts(self.actors, profile.actors)
+        _add_counts(self.recipients, profile.recipients)
+        _add_counts(self.locations, profile.locations)
         self.num_events += sum(profile.event_types.values())
         if profile.tone is not None:
             self.tone_sum += profile.tone
@@ -169,7 +181,7 @@ class Story:
             article_id=data["article_id"], version=int(data["version"]), num_articles=int(data["num_articles"]),
             num_copies=int(data["num_copies"]), sources=set(data["sources"]), term_sum=dict(data["term_sum"]),
             name_sum=dict(data["name_sum"]), person_counts=dict(data["person_counts"]), persons=set(data["persons"]),
-            places=[tuple(p) for p in data["places"]],  # type: ignore[misc]
+            places=[(float(p[0]), float(p[1])) for p in data["places"]],
             event_days={_dt.date.fromisoformat(d) for d in data["event_days"]},
             event_types=dict(data["event_types"]), actors=dict(data["actors"]), recipients=dict(data["recipients"]),
             locations={tuple(k): v for k, v in data["locations"]}, tone_sum=float(data["tone_sum"]),
@@ -192,8 +204,12 @@ class StoryClusterer:
     time, in order (:func:`assign_all` sorts)."""
 
     def __init__(self, settings: Optional[Settings] = None, stories: Iterable[Story] = (),
-                 copies: Optional[CopyIndex] = None, article_story: Optional[Mapping[str, str]] = None) -> None:
+                 copies: Optional[CopyIndex] = None, article_story: Optional[Mapping[str, str]] = None,
+                 seen: Optional[Mapping[str, int]] = None, seen_docs: int = 0) -> None:
         self.settings = settings or Settings()
+        self.seen: Dict[str, int] = dict(seen or {})
+        """Documents seen per word (:attr:`Settings.adaptive_idf`), and how many documents."""
+        self.seen_docs = seen_docs
         self.stories: Dict[str, Story] = {}
         self._index: Dict[str, Set[str]] = collections.defaultdict(set)
         self._indexed: Dict[str, Set[str]] = {}
@@ -216,28 +232,53 @@ class StoryClusterer:
             self._index[k].add(story.story_id)
         self._indexed[story.story_id] = new
 
-    def candidates(self, profile: ArticleProfile) -> Set[str]:
+    def terms_of(self, profile: ArticleProfile) -> Mapping[str, float]:
+        """The article's word vector as the clusterer weighs it (after :meth:`see`)."""
+        if not self.settings.adaptive_idf:
+            return profile.terms
+        return weigh(profile.counts, keep=self.settings.article_terms, seen=self.seen, seen_docs=self.seen_docs)
+
+    def names_of(self, profile: ArticleProfile) -> Mapping[str, float]:
+        """The article's name vector, each name weighted by its rarity among the articles seen."""
+        if not self.settings.adaptive_idf:
+            return profile.names
+        n = self.seen_docs
+        return normalise({k: v * (math.log((n + 1) / (self.seen.get("@" + k, 0) + 1)) + 1.0)
+                          for k, v in profile.names.items()})
+
+    def see(self, profile: ArticleProfile) -> None:
+        for w in profile.counts:
+            self.seen[w] = self.seen.get(w, 0) + 1
+        for k in profile.names:
+            self.seen["@" + k] = self.seen.get("@" + k, 0) + 1
+        self.seen_docs += 1
+
+    def candidates(self, profile: ArticleProfile, terms: Optional[Mapping[str, float]] = None) -> Set[str]:
         n = self.settings.index_terms
-        keys = set(top(profile.terms, n)) | {"@" + k for k in top(profile.names, n)}
+        keys = set(top(profile.terms if terms is None else terms, n)) | {"@" + k for k in top(profile.names, n)}
         found: Set[str] = set()
         for k in keys:
             found |= self._index.get(k, set())
         return found
 
-    def score(self, profile: ArticleProfile, story: Story) -> Optional[float]:
+    def score(self, profile: ArticleProfile, story: Story, terms: Optional[Mapping[str, float]] = None,
+              names: Optional[Mapping[str, float]] = None) -> Optional[float]:
         """The article's score against ``story``; None when the story is closed to it (days apart)."""
         s = self.settings
         gap = _dt.timedelta(days=s.gap_days)
         if profile.day > story.last_day + gap or profile.day < story.first_day - gap:
             return None
-        value = (1 - s.name_weight) * cosine(profile.terms, story.terms)
-        if profile.names and story.name_sum:
-            value += s.name_weight * cosine(profile.names, story.names)
+        value = (1 - s.name_weight) * cosine(profile.terms if terms is None else terms, story.terms)
+        names = profile.names if names is None else names
+        if names and story.name_sum:
+            value += s.name_weight * cosine(names, story.names)
         salient = story.salient
         if profile.salient and salient and (profile.salient - story.persons) and (salient - profile.persons):
             value -= s.person_penalty
         if profile.places and story.places and all(
                 distance_km(p, q) > s.place_km for p in profile.places[:1] for q in story.places):
+            if s.place_penalty is None:
+                return None  # another town: another incident
             value -= s.place_penalty
         if profile.event_days and story.event_days and all(
                 abs((d - e).days) > s.event_days for d in profile.event_days for e in story.event_days):
@@ -248,6 +289,9 @@ class StoryClusterer:
         s = self.settings
         if profile.article_id in self.article_story:  # already placed (a re-run of the same input)
             return Assignment(profile.article_id, self.article_story[profile.article_id], None, False, None)
+        if s.adaptive_idf:
+            self.see(profile)
+        terms, names = self.terms_of(profile), self.names_of(profile)
         original = self.copies.original_of(profile.signature)
         story: Optional[Story] = None
         best: Optional[float] = None
@@ -255,15 +299,15 @@ class StoryClusterer:
             story = self.stories[self.article_story[original]]
         else:
             original = None
-            for sid in sorted(self.candidates(profile)):
-                value = self.score(profile, self.stories[sid])
+            for sid in sorted(self.candidates(profile, terms)):
+                value = self.score(profile, self.stories[sid], terms, names)
                 if value is not None and value >= s.threshold and (best is None or value > best):
                     story, best = self.stories[sid], value
         new = story is None
         if story is None:
             story = Story(story_id_of(profile.article_id), profile.day, profile.day, profile.title, profile.article_id)
             self.stories[story.story_id] = story
-        story.add(profile, s, copy=original is not None)
+        story.add(profile, s, copy=original is not None, terms=terms, names=names)
         self._reindex(story)
         self.copies.add(profile.article_id, profile.signature, original)
         self.article_story[profile.article_id] = story.story_id

@@ -15,6 +15,8 @@ from typing import Iterator
 
 from transforms.stories.terms import TERM_DF_FILE, words
 
+__all__ = ["main"]
+
 
 def _texts(corpora: Path) -> Iterator[str]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "eval" / "audit"))

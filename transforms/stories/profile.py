@@ -8,12 +8,12 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as _dt
-from typing import Any, Dict, FrozenSet, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from transforms.stories.copies import signature
-from transforms.stories.terms import normalise, term_vector, top
+from transforms.stories.terms import normalise, term_counts, term_vector, top
 from transforms.stories.tone import tone
 
 __all__ = ["ArticleProfile", "article_profile", "NAME_LABELS", "PLACE_PRECISIONS"]
@@ -32,6 +32,8 @@ class ArticleProfile:
     source: Optional[str]
     title: Optional[str]
     terms: Mapping[str, float]
+    """Unit tf-idf vector over the shipped table alone (the clusterer reweighs ``counts``)."""
+    counts: Mapping[str, int]
     names: Mapping[str, float]
     salient: FrozenSet[str]
     """People named at least twice (at most 3): who the article is about."""
@@ -45,11 +47,14 @@ class ArticleProfile:
     locations: Mapping[Tuple[Optional[str], Optional[str], Optional[str], Optional[float], Optional[float]], int]
     tone: Optional[float]
     signature: Optional[np.ndarray] = dataclasses.field(default=None, compare=False)
+    published: Optional[_dt.datetime] = None
 
     @property
-    def order_key(self) -> Tuple[_dt.date, str]:
-        """Arrival order of the clustering: by day, then id (stable whatever the run split)."""
-        return self.day, self.article_id
+    def order_key(self) -> Tuple[_dt.datetime, str]:
+        """Arrival order of the clustering: publication time (else the start of ``day``), then id; stable
+        whatever the run split."""
+        when = self.published or _dt.datetime.combine(self.day, _dt.time(0), tzinfo=_dt.timezone.utc)
+        return when, self.article_id
 
 
 def _day(article: Mapping[str, Any]) -> _dt.date:
@@ -58,6 +63,10 @@ def _day(article: Mapping[str, Any]) -> _dt.date:
         return published.astimezone(_dt.timezone.utc).date()
     dt = article["dt"]
     return dt if isinstance(dt, _dt.date) else _dt.date.fromisoformat(str(dt))
+
+
+def _tally(values: Iterable[Optional[str]]) -> Dict[str, int]:
+    return dict(collections.Counter(v for v in values if v))
 
 
 def _asserted(event: Mapping[str, Any]) -> bool:
@@ -81,16 +90,17 @@ def article_profile(article: Mapping[str, Any], entities: Sequence[Mapping[str, 
         for e in asserted if e.get("location"))
     return ArticleProfile(
         article_id=article["article_id"], day=_day(article), source=article.get("source"), title=title,
-        terms=term_vector(f"{title or ''}\n{text}"),
+        terms=term_vector(f"{title or ''}\n{text}"), counts=term_counts(f"{title or ''}\n{text}"),
         names=normalise(top({k: 1.0 + float(np.log(n)) for k, n in names.items()}, 40)),
         salient=salient, persons=frozenset(persons),
         places=tuple(p for p, _ in sorted(places.items(), key=lambda kv: (-kv[1], kv[0]))[:3]),
         event_days=frozenset(e["event_date"] for e in asserted if e.get("event_date")),
         event_types=dict(collections.Counter(e["event_type"] for e in asserted)),
-        actors=dict(collections.Counter(e.get("actor_canonical") or e["actor"] for e in asserted if e.get("actor_canonical") or e.get("actor"))),
-        recipients=dict(collections.Counter(e.get("recipient_canonical") or e["recipient"] for e in asserted
-                                            if e.get("recipient_canonical") or e.get("recipient"))),
+        actors=_tally(e.get("actor_canonical") or e.get("actor") for e in asserted),
+        recipients=_tally(e.get("recipient_canonical") or e.get("recipient") for e in asserted),
         locations=dict(locations),
         tone=article_tone if article_tone is not None else tone(text),
         signature=signature(text),
+        published=(article["published_at"].astimezone(_dt.timezone.utc)
+                   if isinstance(article.get("published_at"), _dt.datetime) else None),
     )

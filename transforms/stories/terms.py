@@ -17,9 +17,10 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Dict, Iterable, Mapping
+from typing import Dict, Iterable, Mapping, Optional
 
-__all__ = ["TERM_DF_FILE", "words", "term_vector", "cosine", "normalise", "top", "document_frequencies"]
+__all__ = ["TERM_DF_FILE", "words", "term_counts", "term_vector", "weigh", "cosine", "normalise", "top",
+           "document_frequencies", "idf"]
 
 TERM_DF_FILE = Path(__file__).resolve().parent / "data" / "term_df.json"
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*[^\W_]|\d+(?:[.,]\d+)?", re.UNICODE)
@@ -53,9 +54,27 @@ def document_frequencies() -> Dict[str, int]:
     return df
 
 
-def _idf(word: str, df: Mapping[str, int]) -> float:
-    n = df[""]
-    return math.log((n + 1) / (df.get(word, 0) + 1)) + 1.0
+def idf(word: str, df: Mapping[str, int], seen: Optional[Mapping[str, int]] = None, seen_docs: int = 0) -> float:
+    """``log((N + 1) / (df + 1)) + 1`` over the shipped table plus, when given, the documents seen so far
+    (``seen``: word -> documents, ``seen_docs`` of them): words common in the data itself (the
+    "earthquake" of a dataset of earthquakes) weigh less than the table alone would say."""
+    n = df[""] + seen_docs
+    count = df.get(word, 0) + (seen.get(word, 0) if seen else 0)
+    return math.log((n + 1) / (count + 1)) + 1.0
+
+
+def term_counts(text: str, keep: int = 300) -> Dict[str, int]:
+    """Counts of the content words of ``text`` (the ``keep`` most frequent, ties by word)."""
+    counts = collections.Counter(words(text))
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:keep])
+
+
+def weigh(counts: Mapping[str, int], *, keep: int = 80, seen: Optional[Mapping[str, int]] = None,
+          seen_docs: int = 0) -> Dict[str, float]:
+    """Unit-length tf-idf vector of the ``keep`` heaviest words of ``counts`` (see :func:`idf`)."""
+    df = document_frequencies()
+    weights = {w: (1.0 + math.log(c)) * idf(w, df, seen, seen_docs) for w, c in counts.items()}
+    return normalise(top(weights, keep))
 
 
 def normalise(vector: Mapping[str, float]) -> Dict[str, float]:
@@ -70,10 +89,7 @@ def top(vector: Mapping[str, float], n: int) -> Dict[str, float]:
 
 def term_vector(text: str, *, keep: int = 80) -> Dict[str, float]:
     """Unit-length tf-idf vector of the ``keep`` heaviest content words of ``text``."""
-    df = document_frequencies()
-    counts = collections.Counter(words(text))
-    weights = {w: (1.0 + math.log(c)) * _idf(w, df) for w, c in counts.items()}
-    return normalise(top(weights, keep))
+    return weigh(term_counts(text), keep=keep)
 
 
 def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
