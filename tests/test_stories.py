@@ -4,17 +4,17 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import random
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import CORPORA
 from transforms.stories.assign import Settings, Story, StoryClusterer, distance_km, story_id_of
 from transforms.stories.copies import COPY_JACCARD, copies_in, from_bytes, shingles, signature, similarity, to_bytes
 from transforms.stories.profile import article_profile
 from transforms.stories.terms import document_frequencies, term_vector, words
 from transforms.stories.tone import tone
 
-VOA = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "voa" / "voa_stories.jsonl"
+VOA = CORPORA / "voa" / "voa_stories.jsonl"
 DAY = _dt.date(2024, 3, 5)
 
 
