@@ -40,7 +40,6 @@ import datetime as _dt
 import difflib
 import hashlib
 import json
-import math
 import re
 import sys
 import time
@@ -54,7 +53,7 @@ from transforms.inputs.readers import read_input  # noqa: E402
 from transforms.nlp.entities import extract_entities  # noqa: E402
 from transforms.nlp.events.lexicon import EVENT_TYPES  # noqa: E402
 from transforms.nlp.model import ENTITY_PIPES, load_nlp, resolve_model_name
-from transforms.nlp.places.geocode import geocode  # noqa: E402
+from transforms.nlp.places.geocode import distance_km, geocode  # noqa: E402
 from transforms.normalise.articles import build_article  # noqa: E402
 from transforms.records import RawArticle  # noqa: E402
 
@@ -257,19 +256,14 @@ def text_overlap(system_text: Optional[str], gold_text: Optional[str]) -> bool:
     return a in b or b in a or bool(_words(a) & _words(b))
 
 
-def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, h)))
-
-
 def system_point(ev: Dict[str, Any]) -> Optional[Tuple[float, float]]:
     if ev.get("latitude") is not None and ev.get("longitude") is not None:
         return ev["latitude"], ev["longitude"]
     g = geocode(ev["location"]) if ev.get("location") else None
     return (g.latitude, g.longitude) if g else None
+
+
+km = distance_km  # great-circle kilometres (transforms.nlp.places.geocode)
 
 
 def place_matches(ev: Dict[str, Any], names: Sequence[str], max_km: float, contain: bool = False) -> bool:
@@ -320,6 +314,10 @@ class Pipeline:
         self.load_seconds = time.perf_counter() - started
 
     def events(self, rows: Sequence[Dict[str, Any]]) -> List[List[Dict[str, Any]]]:
+        return self.analyse(rows)[1]
+
+    def analyse(self, rows: Sequence[Dict[str, Any]]) -> Tuple[List[List[Dict[str, Any]]], List[List[Dict[str, Any]]]]:
+        """Entity rows and event rows of each article row."""
         from transforms.nlp.events.parse import event_rows_batch
 
         docs = list(self.nlp.pipe([r["text"] for r in rows], batch_size=32))
@@ -330,7 +328,7 @@ class Pipeline:
                 e.setdefault("run_id", row["run_id"])
                 e.setdefault("dt", row["dt"])
             entity_lists.append(entities)
-        return event_rows_batch(self.nlp, docs, rows, entity_lists)
+        return entity_lists, event_rows_batch(self.nlp, docs, rows, entity_lists)
 
 
 _NOW = _dt.datetime.now(_dt.timezone.utc)

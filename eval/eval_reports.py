@@ -27,7 +27,6 @@ import argparse
 import collections
 import datetime as _dt
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -35,6 +34,8 @@ from typing import Any, Dict, List, Optional
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "eval"))
+
+from transforms.nlp.places.geocode import distance_km  # noqa: E402
 
 REPORTS = ROOT / "eval" / "gold" / "reports" / "reports.jsonl"
 BATCH2 = ROOT / "eval" / "gold" / "reports" / "batch2.jsonl"
@@ -48,12 +49,6 @@ def coarse(event_type: Optional[str]) -> str:
     if event_type is None:
         return "none"
     return "protest" if event_type == "PROTEST" else "violence" if event_type in VIOLENCE else "other"
-
-
-def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * 6371 * math.asin(math.sqrt(h))
 
 
 def load_reports(path: Path = REPORTS, batch2: Optional[Path] = BATCH2) -> List[Dict[str, Any]]:
@@ -112,7 +107,7 @@ def score(reports, system) -> Dict[str, Dict[str, Any]]:
                 errors.append(f"  date {r['id']} gold {r['date']}, got {e['event_date']} ({e['date_text']!r}): "
                               f"{r['text'][:200]}")
             gold = r["place"]
-            near = e["latitude"] is not None and km(e["latitude"], e["longitude"], gold["latitude"],
+            near = e["latitude"] is not None and distance_km(e["latitude"], e["longitude"], gold["latitude"],
                                                      gold["longitude"]) <= PLACE_KM
             c["placed"] += near
             c[("precision", e.get("location_precision"))] += 1

@@ -60,8 +60,6 @@ def ecb_profiles() -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
     """ECB+ documents and their profiles through the real pipeline."""
     import eval_events as ev
 
-    from transforms.nlp.entities import extract_entities
-    from transforms.nlp.events.parse import event_rows_batch
     from transforms.normalise.articles import build_article
     from transforms.records import RawArticle
     from transforms.stories.profile import article_profile
@@ -78,13 +76,7 @@ def ecb_profiles() -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
                                 ingested_at=ev._NOW)
             if isinstance(row, dict):
                 rows.append((d, row))
-        nlp_docs = list(pipe.nlp.pipe([r["text"] for _, r in rows], batch_size=16))
-        entities = [extract_entities(doc, r["article_id"]) for doc, (_, r) in zip(nlp_docs, rows)]
-        for ents, (_, r) in zip(entities, rows):
-            for e in ents:
-                e.setdefault("run_id", r["run_id"])
-                e.setdefault("dt", r["dt"])
-        events = event_rows_batch(pipe.nlp, nlp_docs, [r for _, r in rows], entities)
+        entities, events = pipe.analyse([r for _, r in rows])
         for (d, row), ents, evs in zip(rows, entities, events):
             profiles[d["doc_id"]] = article_profile(row, ents, evs)
             kept.append(d)

@@ -8,7 +8,8 @@ import random
 import pytest
 
 from tests.conftest import CORPORA
-from transforms.stories.assign import Settings, Story, StoryClusterer, distance_km, story_id_of
+from transforms.nlp.places.geocode import distance_km
+from transforms.stories.assign import Settings, Story, StoryClusterer, story_id_of
 from transforms.stories.copies import COPY_JACCARD, copies_in, from_bytes, shingles, signature, similarity, to_bytes
 from transforms.stories.profile import article_profile
 from transforms.stories.terms import document_frequencies, term_vector, words
@@ -180,7 +181,7 @@ def test_incremental_runs_give_the_one_shot_stories_and_state_survives_json():
 
 def test_story_ids_and_distances():
     assert story_id_of("abc") == story_id_of("abc") != story_id_of("abd")
-    assert 60 < distance_km((39.80, -89.64), (40.69, -89.59)) < 110  # Springfield - Peoria, IL
+    assert 60 < distance_km(39.80, -89.64, 40.69, -89.59) < 110  # Springfield - Peoria, IL
     assert Settings().threshold > 0
 
 

@@ -41,11 +41,12 @@ import hashlib
 import math
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
+from transforms.nlp.places.geocode import distance_km
 from transforms.stories.copies import CopyIndex
 from transforms.stories.profile import ArticleProfile
 from transforms.stories.terms import cosine, normalise, top, weigh
 
-__all__ = ["Settings", "Story", "Assignment", "StoryClusterer", "story_id_of", "distance_km"]
+__all__ = ["Settings", "Story", "Assignment", "StoryClusterer", "story_id_of"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,12 +70,6 @@ class Settings:
 def story_id_of(first_article_id: str) -> str:
     """A story's id: from the id of its first article (so it is the same in every run split)."""
     return "s" + hashlib.sha1(first_article_id.encode("utf-8")).hexdigest()[:16]
-
-
-def distance_km(a: Tuple[float, float], b: Tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _add_counts(mine: Dict[Any, int], theirs: Mapping[Any, int]) -> None:
@@ -276,7 +271,7 @@ class StoryClusterer:
         if profile.salient and salient and (profile.salient - story.persons) and (salient - profile.persons):
             value -= s.person_penalty
         if profile.places and story.places and all(
-                distance_km(p, q) > s.place_km for p in profile.places[:1] for q in story.places):
+                distance_km(*p, *q) > s.place_km for p in profile.places[:1] for q in story.places):
             if s.place_penalty is None:
                 return None  # another town: another incident
             value -= s.place_penalty

@@ -18,6 +18,7 @@ shared phrase.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -47,13 +48,11 @@ def shingles(text: str) -> List[bytes]:
     return sorted({" ".join(words[i:i + k]).encode("utf-8") for i in range(len(words) - k + 1)})
 
 
+@functools.lru_cache(maxsize=1)
 def _permutations():
     from datasketch import MinHash
 
     return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME).permutations
-
-
-_PERMS = None
 
 
 def signature(text: str) -> Optional[np.ndarray]:
@@ -61,13 +60,10 @@ def signature(text: str) -> Optional[np.ndarray]:
     too short to have shingles."""
     from datasketch import MinHash
 
-    global _PERMS
     grams = shingles(text)
     if not grams:
         return None
-    if _PERMS is None:
-        _PERMS = _permutations()
-    m = MinHash(num_perm=NUM_PERM, seed=_SEED, permutations=_PERMS, scheme=_SCHEME)
+    m = MinHash(num_perm=NUM_PERM, seed=_SEED, permutations=_permutations(), scheme=_SCHEME)
     m.update_batch(grams)
     return m.hashvalues.astype(np.uint32)
 

@@ -13,7 +13,7 @@ from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Sequence, 
 import numpy as np
 
 from transforms.stories.copies import signature
-from transforms.stories.terms import normalise, term_counts, term_vector, top
+from transforms.stories.terms import normalise, term_counts, top, weigh
 from transforms.stories.tone import tone
 
 __all__ = ["ArticleProfile", "article_profile", "NAME_LABELS", "PLACE_PRECISIONS"]
@@ -82,6 +82,7 @@ def article_profile(article: Mapping[str, Any], entities: Sequence[Mapping[str, 
     persons = collections.Counter(e["entity_id"] for e in entities if e.get("label") == "PERSON")
     salient = frozenset(k for k, n in sorted(persons.items(), key=lambda kv: (-kv[1], kv[0]))[:3] if n >= 2)
     asserted = [e for e in events if _asserted(e)]
+    counts = term_counts(f"{title or ''}\n{text}")
     places = collections.Counter(
         (round(float(e["latitude"]), 3), round(float(e["longitude"]), 3)) for e in asserted
         if e.get("latitude") is not None and e.get("location_precision") in PLACE_PRECISIONS)
@@ -90,7 +91,7 @@ def article_profile(article: Mapping[str, Any], entities: Sequence[Mapping[str, 
         for e in asserted if e.get("location"))
     return ArticleProfile(
         article_id=article["article_id"], day=_day(article), source=article.get("source"), title=title,
-        terms=term_vector(f"{title or ''}\n{text}"), counts=term_counts(f"{title or ''}\n{text}"),
+        terms=weigh(counts), counts=counts,
         names=normalise(top({k: 1.0 + float(np.log(n)) for k, n in names.items()}, 40)),
         salient=salient, persons=frozenset(persons),
         places=tuple(p for p, _ in sorted(places.items(), key=lambda kv: (-kv[1], kv[0]))[:3]),

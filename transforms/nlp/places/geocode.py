@@ -25,7 +25,14 @@ from typing import FrozenSet, Optional, Tuple
 from transforms.nlp.places.names import is_acronym, place_key, strip_admin_suffix
 from transforms.nlp.places.table import Candidate, candidates, towns_starting
 
-__all__ = ["GeoPoint", "PlaceHints", "geocode", "geocode_candidates", "SPECIFICITY", "PRECISIONS", "SMALL_PLACE",
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, h)))
+
+__all__ = ["distance_km", "GeoPoint", "PlaceHints", "geocode", "geocode_candidates", "SPECIFICITY", "PRECISIONS", "SMALL_PLACE",
            "point_of", "sure_point", "NO_HINTS"]
 
 SPECIFICITY = {"city": 3, "admin1": 2, "country": 1}
