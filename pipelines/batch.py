@@ -1,5 +1,6 @@
 """The batch pipeline (``newsbeam run`` and every ``newsbeam watch`` tick): inputs to one
-committed run of the ``articles``, ``entities``, ``events`` and ``errors`` tables.
+committed run of the ``articles``, ``entities``, ``events``, ``stories`` and ``errors`` tables (and
+ROOT's story state).
 
 Only wiring lives here; every step is a transform from ``transforms``.
 """
@@ -100,6 +101,14 @@ def _is_record(element: Any) -> int:
     return 1
 
 
+def _is_copy(assignment: Any) -> int:
+    return 1 if assignment[1]["near_duplicate_of"] else 0
+
+
+def _is_new_story(row: Dict[str, Any]) -> int:
+    return 1 if row["version"] == 1 else 0
+
+
 def _reason(duplicate: Dict[str, Any]) -> str:
     return str(duplicate["reason"])
 
@@ -115,8 +124,9 @@ def build_batch(pipeline: beam.Pipeline, patterns: List[str], *, root: str, run_
                 nlp_batch_size: int = 8, fetch: Optional[FetchSettings] = None,
                 fetch_articles: bool = False) -> Dict[str, Any]:
     """Wire the batch pipeline onto ``pipeline``; returns its main PCollections (for tests):
-    ``articles`` (unique rows), ``errors`` (error rows), ``duplicates``, ``entities``, ``events``
-    and ``manifest``. With ``nlp=False`` only articles and errors are produced. ``fetch`` and
+    ``articles`` (unique rows), ``errors`` (error rows), ``duplicates``, ``entities``, ``events``,
+    ``stories`` and ``manifest``. With ``nlp=False`` only articles and errors are produced (no stories:
+    they need the entities and events). ``fetch`` and
     ``fetch_articles`` are the HTTP settings for feed URLs (see :class:`ReadArticles`);
     ``options`` is what the manifest records of the command line."""
     read_kwargs: Dict[str, Any] = {k: v for k, v in (("max_file_bytes", max_file_bytes),
@@ -127,19 +137,37 @@ def build_batch(pipeline: beam.Pipeline, patterns: List[str], *, root: str, run_
     articles = unique.articles
     record_errors = read["errors"]
     write_kwargs = {"max_rows": max_rows_per_file} if max_rows_per_file else {}
-    staged = [articles | "WriteArticles" >> WriteTable(root, "articles", run_id, **write_kwargs)]
+    staged = []
     counts = {}
     if nlp:
         from transforms.nlp.analyse import ENTITY_EXTRACTOR, EVENT_EXTRACTOR, AnalyseArticles
+        from transforms.stories.stage import (
+            PROFILE_EXTRACTOR,
+            PROFILES_TAG,
+            STAGED_TAG,
+            STORIES_TAG,
+            AssignStories,
+            AttachStories,
+        )
 
         analysed = articles | "AnalyseArticles" >> AnalyseArticles(
             spacy_model, batch_size=nlp_batch_size, min_batch_size=min(8, nlp_batch_size),
-            extractors=(ENTITY_EXTRACTOR, EVENT_EXTRACTOR))
+            extractors=(ENTITY_EXTRACTOR, EVENT_EXTRACTOR, PROFILE_EXTRACTOR))
+        stories = analysed[PROFILES_TAG] | "AssignStories" >> AssignStories(root, run_id)
+        assignments = stories["assignments"]
+        articles = articles | "AttachArticleStories" >> AttachStories(assignments, article=True)
+        events = analysed["events"] | "AttachEventStories" >> AttachStories(assignments, article=False)
         staged.append(analysed["entities"] | "WriteEntities" >> WriteTable(root, "entities", run_id, **write_kwargs))
-        staged.append(analysed["events"] | "WriteEvents" >> WriteTable(root, "events", run_id, **write_kwargs))
+        staged.append(events | "WriteEvents" >> WriteTable(root, "events", run_id, **write_kwargs))
+        staged.append(stories[STORIES_TAG] | "WriteStories" >> WriteTable(root, "stories", run_id, **write_kwargs))
+        staged.append(stories[STAGED_TAG])
         record_errors = (record_errors, analysed["errors"]) | "FlattenAllErrors" >> beam.Flatten()
         counts = {"entities": Counted(analysed["entities"]), "events": Counted(analysed["events"]),
-                  "entities_skipped_language": Counted(analysed["skipped"])}
+                  "entities_skipped_language": Counted(analysed["skipped"]),
+                  "near_duplicates": Counted(assignments, value=_is_copy),
+                  "stories": Counted(stories[STORIES_TAG]),
+                  "stories_new": Counted(stories[STORIES_TAG], value=_is_new_story)}
+    staged.append(articles | "WriteArticles" >> WriteTable(root, "articles", run_id, **write_kwargs))
     errors = record_errors | "ToErrorRows" >> beam.Map(error_row, run_id, ingested_at)
     staged.append(errors | "WriteErrors" >> WriteTable(root, "errors", run_id, **write_kwargs))
     all_staged = tuple(staged) | "FlattenStaged" >> beam.Flatten()
@@ -159,5 +187,5 @@ def build_batch(pipeline: beam.Pipeline, patterns: List[str], *, root: str, run_
     )
     out = {"articles": articles, "errors": errors, "duplicates": unique[DUPLICATES_TAG], "manifest": manifest}
     if nlp:
-        out.update(entities=analysed["entities"], events=analysed["events"])
+        out.update(entities=analysed["entities"], events=events, stories=stories[STORIES_TAG])
     return out

@@ -19,7 +19,7 @@ _LOGGER = logging.getLogger("newsbeam")
 
 __all__ = ["main", "entry", "build_parser", "COMMANDS", "FAST_EXIT_COMMANDS", "PIPELINE_COMMANDS"]
 
-COMMANDS = ("run", "query", "compact", "report", "watch", "stream")
+COMMANDS = ("run", "query", "compact", "report", "watch", "stream", "stories")
 """Each lives in ``pipelines/commands/<name>.py`` with ``register(subparsers)`` and
 ``main(args, extra_args) -> int``."""
 PIPELINE_COMMANDS = frozenset({"run", "watch", "stream"})

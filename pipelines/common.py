@@ -3,6 +3,7 @@ checks that turn a bad command line into one line on stderr (exit code 2)."""
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import os
 import re
 from typing import TYPE_CHECKING, List, Optional, Sequence
@@ -11,13 +12,21 @@ if TYPE_CHECKING:
     from apache_beam.options.pipeline_options import PipelineOptions
 
 __all__ = [
-    "UsageError", "positive_int", "duration", "add_logging_flags", "check_beam_args", "check_dataset_command",
+    "UsageError", "iso_date", "positive_int", "duration", "add_logging_flags", "check_beam_args", "check_dataset_command",
     "check_spacy_model", "expand_patterns", "prepare_output", "pipeline_options",
 ]
 
 
 class UsageError(Exception):
     """A problem with the command line or the environment, reported as one line (exit 2)."""
+
+
+def iso_date(text: str) -> _dt.date:
+    """argparse type: a date ``YYYY-MM-DD``."""
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def positive_int(text: str) -> int:

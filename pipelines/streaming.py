@@ -8,10 +8,11 @@
                                        └── errors ────┴── duplicates ───────────────────┴──► FixedWindows
                                                                                             (--window)
           ┌───────────────────────────────────────────────────────────────────────────────────┘
-          ├── articles ──► AnalyseArticles (entities, events; batches stay inside their window) ──┐
-          └────────────────────────────────────────────────────────────────────────────────────┴──► WriteWindows
-                                                                                                  (one commit
-                                                                                                   per window)
+          ├── articles ──► AnalyseArticles (entities, events, story profiles; batches stay inside their window) ──┐
+          └──────────────────────────────────────────────────────────────────────────────────────────────────┴──► WriteWindows
+                                                                                            (one commit per window, under
+                                                                                             the run lock; stories assigned
+                                                                                             just before it)
 
 Only wiring lives here; the steps are the batch pipeline's where they can be
 (:class:`transforms.normalise.stage.Normalise`, :class:`transforms.nlp.analyse.AnalyseArticles`,
@@ -111,10 +112,14 @@ def build_from_entries(raw, feeds: List[str], *, root: str, job_id: str, fetch: 
     windowed = (tuple(tagged)
                 | "FlattenRows" >> beam.Flatten()
                 | "FixedWindows" >> beam.WindowInto(beam_window.FixedWindows(window)))
+    prepare = None
     if nlp:
+        from transforms.stories.stage import window_stories
+
         windowed = (windowed, *_analyse_windowed(windowed, spacy_model, nlp_batch_size)) | "FlattenNlp" >> beam.Flatten()
+        prepare = window_stories
     return windowed | "WriteWindows" >> WriteWindows(root, job_id, max_rows=max_rows_per_file, inputs=list(feeds),
-                                                      options=dict(options or {}))
+                                                      options=dict(options or {}), prepare=prepare)
 
 
 def _articles_of(item: Tuple[str, Any]) -> List[Any]:
@@ -126,13 +131,16 @@ def _analyse_windowed(windowed, spacy_model: Optional[str], batch_size: int):
     """The windowed article rows through entity and event extraction, as tagged rows for
     :class:`transforms.storage.windows.WriteWindows` (an NLP error's ingest time is its window's start)."""
     from transforms.nlp.analyse import ENTITY_EXTRACTOR, EVENT_EXTRACTOR, AnalyseArticles
+    from transforms.stories.stage import PROFILE_EXTRACTOR, PROFILES_TAG
 
     analysed = (windowed
                 | "WindowedArticles" >> beam.FlatMap(_articles_of)
                 | "AnalyseArticles" >> AnalyseArticles(spacy_model, batch_size=batch_size,
                                                        min_batch_size=min(8, batch_size),
-                                                       extractors=(ENTITY_EXTRACTOR, EVENT_EXTRACTOR)))
+                                                       extractors=(ENTITY_EXTRACTOR, EVENT_EXTRACTOR,
+                                                                   PROFILE_EXTRACTOR)))
     return (analysed["entities"] | "TagEntities" >> beam.Map(lambda row: ("entity", row)),
             analysed["events"] | "TagEvents" >> beam.Map(lambda row: ("event", row)),
+            analysed[PROFILES_TAG] | "TagProfiles" >> beam.Map(lambda p: ("profile", p)),
             analysed["errors"] | "TagNlpErrors" >> beam.Map(lambda err: ("error", (err, None))),
             analysed["skipped"] | "TagSkipped" >> beam.Map(lambda _: ("skipped", 1)))

@@ -15,13 +15,14 @@ from typing import Dict, List
 import pyarrow as pa
 
 __all__ = [
-    "SCHEMA_VERSION", "TABLES", "ARTICLES", "ERRORS", "ENTITIES", "EVENTS",
+    "SCHEMA_VERSION", "TABLES", "ARTICLES", "ERRORS", "ENTITIES", "EVENTS", "STORIES",
     "PARTITION_COLUMN", "file_schema", "schema_markdown", "empty_table",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """1: the first tables. 2: events gain ``admin1``, ``location_precision``, ``actor_country``, ``actor_sector``,
-``recipient_country`` and ``recipient_sector``."""
+``recipient_country`` and ``recipient_sector``. 3: articles gain ``near_duplicate_of``, ``story_id`` and ``tone``,
+events gain ``story_id``, and the ``stories`` table."""
 PARTITION_COLUMN = "dt"
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -49,6 +50,13 @@ ARTICLES = pa.schema([
     _f("record_index", pa.int32(), "Position of the record inside its input (0 for single-article files).", False),
     _f("dt_is_ingest_date", pa.bool_(), "True when `dt` is the ingest date because the publication date is unknown.", False),
     _f("ingested_at", _TS, "When the run started (UTC).", False),
+    _f("near_duplicate_of", pa.string(),
+       "article_id of the first-seen article this one's text copies (a syndicated or republished copy); null for "
+       "an original (README: Stories)."),
+    _f("story_id", pa.string(), "The story (incident) the article reports: `stories.story_id`; null without NLP "
+       "(`--skip-nlp`, not English)."),
+    _f("tone", pa.float32(), "Average VADER compound score of its sentences in [-1, 1] (a lexicon measure, weak on "
+       "irony and negation); null without NLP."),
     _RUN,
     _DT,
 ])
@@ -121,8 +129,43 @@ EVENTS = pa.schema([
     _f("hypothetical", pa.bool_(), "Threatened, possible or conditional.", False),
     _f("future", pa.bool_(), "Announced for the future.", False),
     _f("confidence", pa.float32(), "Confidence in [0, 1].", False),
+    _f("story_id", pa.string(), "The story of the event's article (`stories.story_id`)."),
     _RUN,
     _DT,
+])
+
+_ACTOR = pa.struct([pa.field("name", pa.string(), nullable=False), pa.field("country", pa.string()),
+                    pa.field("sector", pa.string()), pa.field("events", pa.int32(), nullable=False)])
+
+STORIES = pa.schema([
+    _f("story_id", pa.string(), "Stable id of the story (from its first article's id).", False),
+    _f("version", pa.int32(), "Grows by one with every run that adds articles to the story; the `stories` view of "
+       "`newsbeam query` shows the latest version, `story_versions` all of them.", False),
+    _f("first_seen", _TS, "Publication (else ingest) time of the story's first article.", False),
+    _f("last_seen", _TS, "Publication (else ingest) time of its latest article.", False),
+    _f("num_articles", pa.int32(), "Articles in the story, near-duplicates included.", False),
+    _f("num_near_duplicates", pa.int32(), "Of those, copies of another article of the story.", False),
+    _f("num_sources", pa.int32(), "Distinct sources of its original (not near-duplicate) articles.", False),
+    _f("num_events", pa.int32(), "Asserted events (not negated, hypothetical or future) in its articles.", False),
+    _f("event_type", pa.string(), "The most reported PLOVER event type."),
+    _f("event_types", pa.list_(pa.string()), "Event types, most reported first (at most 3)."),
+    _f("actors", pa.list_(_ACTOR), "Main actors (canonical name, ISO alpha-3 country, sector, events), most first "
+       "(at most 3)."),
+    _f("recipients", pa.list_(_ACTOR), "Main recipients, as `actors`."),
+    _f("location", pa.string(), "The most reported event place."),
+    _f("admin1", pa.string(), "Its first-level division."),
+    _f("country_code", pa.string(), "Its ISO 3166-1 alpha-2 country."),
+    _f("latitude", pa.float64(), "Its latitude."),
+    _f("longitude", pa.float64(), "Its longitude."),
+    _f("event_date_start", pa.date32(), "Earliest date of its asserted events."),
+    _f("event_date_end", pa.date32(), "Latest date of its asserted events."),
+    _f("headline", pa.string(), "Headline of the representative (first) article."),
+    _f("article_id", pa.string(), "The representative (first) article.", False),
+    _f("url", pa.string(), "Its URL."),
+    _f("tone", pa.float32(), "Average `articles.tone` of its articles."),
+    _RUN,
+    _f("dt", pa.date32(), "Partition date: the day of `first_seen`, so every version of a story is in one partition.",
+       False),
 ])
 
 TABLES: Dict[str, pa.Schema] = {
@@ -130,6 +173,7 @@ TABLES: Dict[str, pa.Schema] = {
     "entities": ENTITIES,
     "events": EVENTS,
     "errors": ERRORS,
+    "stories": STORIES,
 }
 
 

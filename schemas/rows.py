@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import List, Optional, TypedDict
 
-__all__ = ["ArticleRow", "EntityRow", "EventRow", "ErrorRow", "ROW_TYPES"]
+__all__ = ["ArticleRow", "EntityRow", "EventRow", "ErrorRow", "StoryRow", "StoryActor", "ROW_TYPES"]
 
 
 class ArticleRow(TypedDict):
@@ -26,6 +26,9 @@ class ArticleRow(TypedDict):
     record_index: int
     dt_is_ingest_date: bool
     ingested_at: _dt.datetime
+    near_duplicate_of: Optional[str]
+    story_id: Optional[str]
+    tone: Optional[float]
     run_id: str
     dt: _dt.date
 
@@ -80,6 +83,7 @@ class EventRow(TypedDict):
     hypothetical: bool
     future: bool
     confidence: float
+    story_id: Optional[str]
     run_id: str
     dt: _dt.date
 
@@ -98,5 +102,43 @@ class ErrorRow(TypedDict):
     dt: _dt.date
 
 
-ROW_TYPES = {"articles": ArticleRow, "entities": EntityRow, "events": EventRow, "errors": ErrorRow}
+class StoryActor(TypedDict):
+    """One of a story's main actors or recipients."""
+    name: str
+    country: Optional[str]
+    sector: Optional[str]
+    events: int
+
+
+class StoryRow(TypedDict):
+    """A row (one version of a story) of ``stories`` (``schemas.STORIES``)."""
+    story_id: str
+    version: int
+    first_seen: _dt.datetime
+    last_seen: _dt.datetime
+    num_articles: int
+    num_near_duplicates: int
+    num_sources: int
+    num_events: int
+    event_type: Optional[str]
+    event_types: Optional[List[str]]
+    actors: Optional[List[StoryActor]]
+    recipients: Optional[List[StoryActor]]
+    location: Optional[str]
+    admin1: Optional[str]
+    country_code: Optional[str]
+    latitude: Optional[float]
+    longitude: Optional[float]
+    event_date_start: Optional[_dt.date]
+    event_date_end: Optional[_dt.date]
+    headline: Optional[str]
+    article_id: str
+    url: Optional[str]
+    tone: Optional[float]
+    run_id: str
+    dt: _dt.date
+
+
+ROW_TYPES = {"articles": ArticleRow, "entities": EntityRow, "events": EventRow, "errors": ErrorRow,
+             "stories": StoryRow}
 """Table name -> its row type."""

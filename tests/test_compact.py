@@ -84,7 +84,8 @@ def test_compaction_merges_small_files_and_keeps_every_row(root):
         partitions = {pathlib.Path(f).parent for f in committed_files(str(root), table)}
         assert after_files[table] == len(partitions), table  # small data: one file per partition
     assert counts(root) == before_counts
-    assert sum(r.rows for r in results) == sum(before_counts[t] for t in ("articles", "entities", "events", "errors"))
+    assert sum(r.rows for r in results if r.table != "stories") == sum(
+        before_counts[t] for t in ("articles", "entities", "events", "errors"))
     for path in committed_files(str(root), "articles"):
         meta = pq.read_schema(path).metadata
         assert meta[b"newsbeam.schema_version"] == str(schemas.SCHEMA_VERSION).encode()

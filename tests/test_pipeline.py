@@ -110,7 +110,8 @@ def test_examples_end_to_end_and_counts_add_up(tmp_path):
     m = manifest["counts"]
     assert m == {"files": 5, "records_read": 17, "articles": 14, "record_errors": 2, "duplicates": 1,
                  "duplicates_by_reason": {"in_run": 1}, "errors": 2, "errors_by_stage": {"parse": 2},
-                 "balanced": True, "entities_skipped_language": 0}
+                 "balanced": True, "entities_skipped_language": 0, "near_duplicates": 0, "stories_new": 11,
+                 "stories_updated": 0}
     tables = manifest["tables"]
     assert tables["entities"] > 500 and tables["events"] > 50
     # every entity and event offset points into its article's text
@@ -135,7 +136,10 @@ def test_examples_end_to_end_and_counts_add_up(tmp_path):
     assert not (root / "_staging").exists() or not any((root / "_staging").iterdir())
     for path in root.rglob("*.parquet"):
         rel = path.relative_to(root).parts
-        assert rel[0] in ("articles", "errors", "entities", "events") and rel[1].startswith("dt=")
+        if rel[0] == "_stories":  # the story state of the run (transforms.stories.state)
+            assert rel[1] == "0000000001-run1" and rel[2] == "signatures.parquet"
+            continue
+        assert rel[0] in ("articles", "errors", "entities", "events", "stories") and rel[1].startswith("dt=")
         assert rel[2].startswith("part-run1-")
 
 

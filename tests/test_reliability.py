@@ -299,7 +299,8 @@ SIZE_BOMBS = [
     ("line_50mb_text", "longline.txt", _long_line_text, (0, ["text_too_long"]), 700),
     ("nested_html_page", "nested.html", _nested_html, (0, ["no_main_text"]), 400),
     ("nested_feed_entry", "nested.rss", _nested_feed_entry, (1, []), 400),
-    ("feed_10000_entries", "big.rss", functools.partial(_huge_feed, entries=10_000), (10_000, []), 800),
+    pytest.param("feed_10000_entries", "big.rss", functools.partial(_huge_feed, entries=10_000), (10_000, []), 800,
+                 marks=pytest.mark.slow, id="feed_10000_entries"),  # ~12 s; the 100k one below covers more
     pytest.param("feed_100000_entries", "huge.rss", _huge_feed, (100_000, []), 1200, marks=pytest.mark.slow,
                  id="feed_100000_entries"),  # ~70 s: make test-all
 ]
@@ -381,6 +382,7 @@ def test_bad_bytes_never_crash_and_counts_add_up(tmp_path):
     assert ("nul-line.jsonl", "invalid_json") in errors and len(by_file["nul-line.jsonl"]) == 2
 
 
+@pytest.mark.slow  # ~19 s
 def test_twenty_thousand_tiny_files(tmp_path):
     folder = tmp_path / "tiny"
     for i in range(20_000):

@@ -19,7 +19,7 @@ from transforms.dataset.report import collect, render
 
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
-CHARTS_WITH_EVENTS = 7  # per day, types over time, actors, places, map, sources, errors
+CHARTS_WITH_EVENTS = 9  # per day, types over time, actors, places, map, story timeline, tone, sources, errors
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,32 @@ def test_the_numbers_charted_are_the_dataset_s(dataset, data):
     assert data["top_places"][0] == {"place": "Bensonhurst (US)", "events": 5}
     assert sum(r["events"] for r in data["geo"]) == sum(1 for e in events if e["latitude"] is not None)
     assert sum(r["rows"] for r in data["errors"]) == totals["errors"] == 4
+
+
+def test_top_stories_are_the_stories_of_the_last_week_by_sources(dataset, data):
+    from transforms.dataset.query import Dataset
+
+    root, _ = dataset
+    with Dataset(str(root)) as ds:
+        stories = ds.sql("SELECT * FROM stories").to_pylist()
+        newest = max(s["last_seen"] for s in stories).date()
+        tones = ds.sql("SELECT dt, avg(tone) AS tone FROM articles WHERE tone IS NOT NULL GROUP BY dt").to_pylist()
+    week = [s for s in stories if s["last_seen"].date() >= newest - dt.timedelta(days=6)]
+    top = data["top_stories"]
+    assert top and len(top) == min(15, len(week))
+    assert [(r["sources"], r["articles"]) for r in top] == sorted(((r["sources"], r["articles"]) for r in top),
+                                                                  reverse=True)
+    assert top[0]["sources"] == max(s["num_sources"] for s in week)
+    # the timeline counts each top story's articles once
+    per_story = collections.Counter()
+    for r in data["story_timeline"]:
+        per_story[r["story_id"]] += r["articles"]
+    assert per_story == {r["story_id"]: r["articles"] for r in top}
+    assert {r["dt"]: r["tone"] for r in data["tone_per_day"]} == pytest.approx({t["dt"]: round(t["tone"], 3)
+                                                                                for t in tones}, abs=1e-3)
+    # a period given on the command line: nothing before it
+    early = collect(str(root), until=newest - dt.timedelta(days=3650))
+    assert early["top_stories"] == [] and early["story_timeline"] == []
 
 
 def test_the_page_is_self_contained(data):

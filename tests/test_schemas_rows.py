@@ -11,24 +11,23 @@ import schemas
 from schemas.rows import ROW_TYPES
 
 
-def _python(t: pa.DataType, nullable: bool):
-    if pa.types.is_string(t):
-        base = str
-    elif pa.types.is_integer(t):
-        base = int
-    elif pa.types.is_floating(t):
-        base = float
-    elif pa.types.is_boolean(t):
-        base = bool
-    elif pa.types.is_timestamp(t):
-        base = dt.datetime
-    elif pa.types.is_date(t):
-        base = dt.date
-    elif pa.types.is_list(t):
-        base = typing.List[_python(t.value_type, False)]
-    else:
-        raise TypeError(t)
-    return typing.Optional[base] if nullable else base
+def _matches(hint, t: pa.DataType, nullable: bool) -> bool:
+    """Is ``hint`` the Python type of a column of Arrow type ``t`` (a struct is a TypedDict of its fields)?"""
+    if nullable:
+        args = typing.get_args(hint)
+        if typing.get_origin(hint) is not typing.Union or type(None) not in args or len(args) != 2:
+            return False
+        hint = next(a for a in args if a is not type(None))
+    if pa.types.is_list(t):
+        return typing.get_origin(hint) is list and _matches(typing.get_args(hint)[0], t.value_type, False)
+    if pa.types.is_struct(t):
+        fields = typing.get_type_hints(hint) if isinstance(hint, type) else {}
+        return list(fields) == [f.name for f in t] and all(_matches(fields[f.name], f.type, f.nullable) for f in t)
+    for check, base in ((pa.types.is_string, str), (pa.types.is_integer, int), (pa.types.is_floating, float),
+                        (pa.types.is_boolean, bool), (pa.types.is_timestamp, dt.datetime), (pa.types.is_date, dt.date)):
+        if check(t):
+            return hint is base
+    raise TypeError(t)
 
 
 @pytest.mark.parametrize("table", sorted(schemas.TABLES))
@@ -37,7 +36,7 @@ def test_row_type_matches_schema(table):
     schema = schemas.TABLES[table]
     assert list(hints) == schema.names
     for field in schema:
-        assert hints[field.name] == _python(field.type, field.nullable), field.name
+        assert _matches(hints[field.name], field.type, field.nullable), field.name
 
 
 def test_every_table_has_a_row_type():

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import time
 from typing import List
 
-from pipelines.common import positive_int
+from pipelines.common import iso_date, positive_int
 
 __all__ = ["register", "main"]
-
-
-def _date(text: str) -> _dt.date:
-    try:
-        return _dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def register(subparsers) -> None:
@@ -32,7 +24,7 @@ def register(subparsers) -> None:
     parser.add_argument("root", metavar="ROOT", help="Dataset root (local folder or fsspec URL).")
     parser.add_argument("--table", action="append", choices=list(schemas.TABLES), metavar="T",
                         help=f"Table to compact ({', '.join(schemas.TABLES)}); repeatable; default all.")
-    parser.add_argument("--since", type=_date, metavar="DATE",
+    parser.add_argument("--since", type=iso_date, metavar="DATE",
                         help="Only partitions with dt on or after DATE (YYYY-MM-DD).")
     parser.add_argument("--target-rows", type=positive_int, default=DEFAULT_MAX_ROWS_PER_FILE, metavar="N",
                         help=f"Most rows in a merged file (default {DEFAULT_MAX_ROWS_PER_FILE:,}).")

@@ -12,15 +12,20 @@ __all__ = ["register", "main"]
 
 
 def register(subparsers) -> None:
-    from pipelines.common import add_logging_flags
+    from pipelines.common import add_logging_flags, iso_date
 
     parser = subparsers.add_parser(
         "report", help="Write a static HTML report of ROOT (charts, map, errors).",
         description="Write one self-contained HTML page about the dataset at ROOT: articles and events per "
-                    "day, event types over time, top actors and places, a map of geocoded events and the "
-                    "error breakdown. It embeds everything it needs and can be opened offline.")
+                    "day, event types over time, top actors and places, a map of geocoded events, the top "
+                    "stories of a period with their timeline, the average tone per day and the error breakdown. "
+                    "It embeds everything it needs and can be opened offline.")
     parser.add_argument("root", metavar="ROOT", help="Dataset root (local folder or fsspec URL).")
     parser.add_argument("--out", metavar="FILE", required=True, help="The HTML file to write.")
+    parser.add_argument("--since", type=iso_date, metavar="DATE",
+                        help="Top stories: those with an article on or after DATE (default: the data's last week).")
+    parser.add_argument("--until", type=iso_date, metavar="DATE",
+                        help="Top stories: those with an article on or before DATE (default: the newest story's day).")
     add_logging_flags(parser, quiet_help="Only warnings and the summary line.")
 
 
@@ -32,7 +37,7 @@ def main(args: argparse.Namespace, extra_args: List[str]) -> int:
     check_dataset_command(args.root, extra_args, args.out)
     started = time.monotonic()
     try:
-        data = collect(args.root)
+        data = collect(args.root, since=args.since, until=args.until)
     except QueryError as exc:
         print(f"newsbeam: report failed: {exc}")
         return 1

@@ -55,7 +55,9 @@ def summary(manifest: Dict[str, Any], root: str, seconds: float) -> str:
             f"  {c['files']} files, {c['records_read']} records read = {c['articles']} articles + "
             f"{c['record_errors']} errors + {c['duplicates']} duplicates "
             f"({dup.get('in_run', 0)} within the run, {dup.get('in_root', 0)} already in ROOT) [{check}]\n"
-            f"  errors by stage: {stages}; not English (no entities/events): {c.get('entities_skipped_language', 0)}")
+            f"  errors by stage: {stages}; not English (no entities/events): {c.get('entities_skipped_language', 0)}\n"
+            f"  {c.get('near_duplicates', 0)} near-duplicates, {t.get('stories', 0)} stories "
+            f"({c.get('stories_new', 0)} new)")
 
 
 def main(args: argparse.Namespace, beam_args: List[str]) -> int:
@@ -72,6 +74,7 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
         from transforms.storage.locks import run_lock
         from transforms.storage.manifest import new_run_id
         from transforms.storage.sink import load_manifest, recover, remove_orphans
+        from transforms.stories.state import prune_states
 
     if not args.output:
         raise UsageError("--output ROOT is required")
@@ -109,5 +112,6 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
         if manifest is None:
             raise RuntimeError(f"the run finished but wrote no manifest under {root}/_runs")
         compact_validators(root)  # fold this run's HTTP validators into ROOT/_state/http.json
+        prune_states(root)  # the story states before the previous one
         print(summary(manifest, root, time.monotonic() - started))
     return 0 if manifest["counts"]["balanced"] else 1

@@ -162,6 +162,7 @@ def _run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: i
     from transforms.normalise.urls import is_url
     from transforms.storage.manifest import new_run_id
     from transforms.storage.sink import load_manifest, recover
+    from transforms.stories.state import prune_states
 
     started = time.monotonic()
     recover(root)
@@ -196,6 +197,7 @@ def _run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: i
         raise RuntimeError(f"tick {tick} finished but wrote no manifest under {root}/_runs")
     # The run has committed: its validators may now be trusted, and its failures counted.
     compact_validators(root)
+    prune_states(root)  # the story states before the previous one
     failed = feed_failures(root, manifest, due_urls)
     after = _dt.datetime.now(_dt.timezone.utc)
     save_backoff(root, update_backoff(backoff, due_urls, failed, after, base=args.interval, cap=args.max_backoff))
@@ -208,7 +210,8 @@ def _run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: i
     line = (f"{prefix} run {run_id}: {len(due_urls)} feeds ({not_modified} not modified, {len(failed)} failed, "
             f"{len(waiting)} backing off), {c['records_read']} records -> {c['articles']} new articles, "
             f"{dup.get('in_root', 0)} already in ROOT, {dup.get('in_run', 0)} repeated, {c['record_errors']} "
-            f"record errors; error rows: {stages}; {time.monotonic() - started:.1f}s [{check}]")
+            f"record errors; {c.get('near_duplicates', 0)} near-duplicates, {manifest['tables'].get('stories', 0)} "
+            f"stories ({c.get('stories_new', 0)} new); error rows: {stages}; {time.monotonic() - started:.1f}s [{check}]")
     return (0 if c["balanced"] else 1), line
 
 

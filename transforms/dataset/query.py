@@ -1,10 +1,11 @@
 """SQL over a newsbeam dataset with DuckDB (embedded, no server).
 
 :class:`Dataset` opens a DuckDB connection with one view per table of :data:`schemas.TABLES`
-(``articles``, ``entities``, ``events``, ``errors``), ``dt`` typed as DATE from the hive folder
-names. Each view reads an explicit list of committed files (:func:`transforms.storage.compact.snapshot_files`:
-never ``_staging``, never a row twice while a compaction swaps files), preceded by an empty file
-holding the table's full current schema. So:
+(``articles``, ``entities``, ``events``, ``errors``, ``stories``), ``dt`` typed as DATE from the hive folder
+names. ``stories`` holds a row per version of a story: its view shows the latest version of each, and
+``story_versions`` all of them. Each view reads an explicit list of committed files
+(:func:`transforms.storage.compact.snapshot_files`: never ``_staging``, never a row twice while a
+compaction swaps files), preceded by an empty file holding the table's full current schema. So:
 
 * a table without files yet is an empty view with every column, and queries over it work;
 * the schema comes from ``schemas``, not from whichever file is first: columns are read by name;
@@ -37,9 +38,12 @@ from transforms.storage.fs import filesystem
 
 _LOGGER = logging.getLogger(__name__)
 
-__all__ = ["Dataset", "QueryError", "run_query", "render_table", "write_result", "explain_files_read", "FORMATS"]
+__all__ = ["Dataset", "QueryError", "VERSIONED", "run_query", "render_table", "write_result", "explain_files_read", "FORMATS"]
 
 FORMATS = ("table", "csv", "json", "parquet")
+VERSIONED = {"stories": "story_versions"}
+"""Tables written as versioned rows -> the view of every version; the table's own view shows the latest
+version of each story (a run adds a version; readers never see a story half updated)."""
 _SCHEMA_DT = "1970-01-01"
 
 
@@ -92,10 +96,15 @@ class Dataset:
             files = snapshot_files(self.root, table)
             self.files[table] = files
             listing = ", ".join(_sql_string(f) for f in [self._schema_files[table], *files])
+            view = VERSIONED.get(table, table)
             self.con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM read_parquet([{listing}], "
+                f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet([{listing}], "
                 f"hive_partitioning = true, hive_types = {{'dt': 'DATE'}}, "
                 f"union_by_name = {'true' if self.union_by_name else 'false'})")
+            if view != table:  # the latest version of each row
+                self.con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {view} "
+                    f"QUALIFY row_number() OVER (PARTITION BY story_id ORDER BY version DESC) = 1")
 
     def _vanished(self) -> bool:
         fs, _ = filesystem(self.root)

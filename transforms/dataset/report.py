@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import html
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from transforms.dataset.query import Dataset
 
-__all__ = ["QUERIES", "collect", "render", "world_silhouette"]
+__all__ = ["QUERIES", "collect", "render", "world_silhouette", "PERIOD_DAYS"]
 
 TOP_N = 15
 
@@ -25,7 +25,11 @@ QUERIES: Dict[str, str] = {
         SELECT 'articles' AS "table", count(*) AS rows, min(dt) AS first_day, max(dt) AS last_day FROM articles
         UNION ALL SELECT 'entities', count(*), min(dt), max(dt) FROM entities
         UNION ALL SELECT 'events', count(*), min(dt), max(dt) FROM events
-        UNION ALL SELECT 'errors', count(*), min(dt), max(dt) FROM errors""",
+        UNION ALL SELECT 'errors', count(*), min(dt), max(dt) FROM errors
+        UNION ALL SELECT 'stories', count(*), min(dt), max(dt) FROM stories""",
+    "tone_per_day": """
+        SELECT dt, round(avg(tone), 3) AS tone, count(tone) AS articles
+        FROM articles WHERE tone IS NOT NULL GROUP BY dt ORDER BY dt""",
     "per_day": """
         SELECT dt, coalesce(a.n, 0) AS articles, coalesce(e.n, 0) AS events
         FROM (SELECT dt, count(*) AS n FROM articles GROUP BY dt) a
@@ -59,10 +63,43 @@ QUERIES: Dict[str, str] = {
 }
 
 
-def collect(root: str) -> Dict[str, List[Dict[str, Any]]]:
-    """Every query of :data:`QUERIES` over ``root``, from one consistent listing of the files."""
+PERIOD_DAYS = 7
+"""The default period of the top stories: the last week of the data (up to its newest story)."""
+
+_TOP_STORIES = """
+    WITH period AS (
+        SELECT coalesce({since}, max(last_seen)::DATE - {days}) AS first_day,
+               coalesce({until}, max(last_seen)::DATE) AS last_day FROM stories)
+    SELECT story_id, headline, first_seen::DATE AS first_day, last_seen::DATE AS last_day,
+           num_articles AS articles, num_sources AS sources, num_near_duplicates AS near_duplicates,
+           num_events AS events, event_type, location || coalesce(' (' || country_code || ')', '') AS place,
+           round(tone, 2) AS tone
+    FROM stories, period
+    WHERE last_seen::DATE >= period.first_day AND first_seen::DATE <= period.last_day
+    ORDER BY sources DESC, articles DESC, story_id LIMIT {limit}"""
+
+_TIMELINE = """
+    SELECT story_id, coalesce(published_at::DATE, dt) AS day, count(*) AS articles,
+           count(*) FILTER (WHERE near_duplicate_of IS NOT NULL) AS near_duplicates
+    FROM articles WHERE story_id IN ({ids}) GROUP BY ALL ORDER BY story_id, day"""
+
+
+def _date_sql(day: Optional[_dt.date]) -> str:
+    return f"DATE '{day.isoformat()}'" if day else "NULL"
+
+
+def collect(root: str, *, since: Optional[_dt.date] = None, until: Optional[_dt.date] = None
+            ) -> Dict[str, List[Dict[str, Any]]]:
+    """Every query of :data:`QUERIES` over ``root``, from one consistent listing of the files, plus the
+    ``top_stories`` of the period (stories with an article from ``since`` to ``until``; default: the
+    last :data:`PERIOD_DAYS` days of the data) and the ``story_timeline`` of those (articles per day)."""
     with Dataset(root) as ds:
-        return {name: ds.sql(sql).to_pylist() for name, sql in QUERIES.items()}
+        out = {name: ds.sql(sql).to_pylist() for name, sql in QUERIES.items()}
+        out["top_stories"] = ds.sql(_TOP_STORIES.format(since=_date_sql(since), until=_date_sql(until),
+                                                        days=PERIOD_DAYS - 1, limit=TOP_N)).to_pylist()
+        ids = ", ".join(f"'{r['story_id']}'" for r in out["top_stories"])  # ids are "s" + hex digits
+        out["story_timeline"] = ds.sql(_TIMELINE.format(ids=ids)).to_pylist() if ids else []
+        return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -141,6 +178,41 @@ def _map(rows):
     return fig
 
 
+def _timeline(rows, stories):
+    """One row of dots per top story: articles per day (dot size), near-duplicates in the hover text."""
+    import plotly.graph_objects as go
+
+    label = {s["story_id"]: _short(s["headline"] or s["story_id"]) for s in stories}
+    order = [s["story_id"] for s in stories]
+    fig = go.Figure()
+    biggest = max([r["articles"] for r in rows] or [1])
+    fig.add_scatter(
+        x=[r["day"] for r in rows], y=[label[r["story_id"]] for r in rows], mode="markers", showlegend=False,
+        text=[f"{r['articles']} article(s), {r['near_duplicates']} near-duplicate(s)" for r in rows],
+        hoverinfo="x+y+text",
+        marker=dict(size=[8 + 20 * (r["articles"] / biggest) ** 0.5 for r in rows], color="#1f77b4", opacity=0.8))
+    fig.update_yaxes(categoryorder="array", categoryarray=[label[i] for i in reversed(order)])
+    fig.update_layout(xaxis_title="publication day")
+    _layout(fig, "Top stories: articles per day", height=max(260, 60 + 28 * len(order)))
+    fig.update_layout(margin=dict(l=320))
+    return fig
+
+
+def _tone(rows):
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scatter(x=[r["dt"] for r in rows], y=[r["tone"] for r in rows], mode="lines+markers",
+                               text=[f"{r['articles']} article(s)" for r in rows], hoverinfo="x+y+text"))
+    fig.update_yaxes(range=[-1, 1], title="average tone (VADER, -1 to 1)", zeroline=True)
+    fig.update_layout(xaxis_title="day (dt)")
+    _layout(fig, "Average tone of the articles per day")
+    return fig
+
+
+def _short(text: str, n: int = 48) -> str:
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
 def _errors(rows):
     import plotly.graph_objects as go
 
@@ -216,6 +288,15 @@ def render(data: Dict[str, List[Dict[str, Any]]], *, root: str, generated_at: _d
                   "No events with a place yet.")
         + "</div>",
         section("Map of geocoded events", data["geo"], _map, "No geocoded events yet."),
+        '<section><h2>Top stories</h2>'
+        + (_table(data["top_stories"]) if data.get("top_stories") else
+           '<p class="empty">No stories yet: they need the entity and event stage (not --skip-nlp).</p>')
+        + '<p class="sub">Incidents, not mentions: the articles of one story are counted once per story; '
+          '<i>sources</i> counts distinct publishers of original (not near-duplicate) articles.</p></section>',
+        section("Top stories: articles per day", data.get("story_timeline"),
+                lambda r: _timeline(r, data["top_stories"]), "No stories yet."),
+        section("Average tone of the articles per day", data.get("tone_per_day"), _tone,
+                "No tone yet: it is computed with the entity and event stage."),
         section("Top sources", data["top_sources"],
                 lambda r: _ranking(r, "source", "articles", "Articles by source"), "No articles yet."),
         section("Errors", data["errors"], _errors, "No error rows."),

@@ -52,8 +52,8 @@ def _entity_rows_batch(nlp, docs, articles, results):
 class DocExtractor:
     """An extractor run on every parsed batch of articles.
 
-    ``fn(nlp, docs, articles, results)`` returns one list of rows per article for output
-    ``tag``: ``nlp`` is the loaded pipeline (its disabled components may be run on new docs),
+    ``fn(nlp, docs, articles, results)`` returns one list of rows (or other values, such as the story
+    profiles) per article for output ``tag``: ``nlp`` is the loaded pipeline (its disabled components may be run on new docs),
     ``docs`` the entity-pass docs, ``articles`` the article rows and ``results`` one dict per
     article mapping the tags of the extractors before it to that article's rows (events use the
     entities). When ``fn`` raises, it is called again article by article, so only the failing
@@ -63,7 +63,7 @@ class DocExtractor:
     tag: str
     stage: str
     fn: Callable[[Any, List[Any], List[Dict[str, Any]], List[Dict[str, List[Dict[str, Any]]]]],
-                 List[List[Dict[str, Any]]]]
+                 Sequence[Sequence[Any]]]
 
 
 ENTITY_EXTRACTOR = DocExtractor(tag=ENTITIES_TAG, stage="entities", fn=_entity_rows_batch)

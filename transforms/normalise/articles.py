@@ -73,6 +73,9 @@ def build_article(raw: RawArticle, *, run_id: str, ingested_at: _dt.datetime) ->
         "record_index": raw.record_index,
         "dt_is_ingest_date": published_at is None,
         "ingested_at": ingested_at,
+        "near_duplicate_of": None,  # set by the story step (transforms.stories.stage)
+        "story_id": None,
+        "tone": None,
         "run_id": run_id,
         "dt": dt,
     }

@@ -58,8 +58,11 @@ _LOGGER = logging.getLogger(__name__)
 
 __all__ = [
     "SourceFile", "PartitionResult", "SchemaMismatch", "plan_groups", "conform", "snapshot_files",
-    "read_state", "compact", "compaction_lock", "new_compaction_id", "iter_summary",
+    "read_state", "compact", "compaction_lock", "new_compaction_id", "iter_summary", "Rewrite",
 ]
+
+Rewrite = Callable[[str, str, pa.Table], pa.Table]
+"""``(table, dt, rows of the partition) -> its new rows`` (see :func:`compact`)."""
 
 STATE = "_compactions/state.json"
 LOCK = "_locks/compact.lock"
@@ -222,14 +225,19 @@ def _merge_group(fs: fsspec.AbstractFileSystem, group: List[SourceFile], table: 
 
 def _compact_partition(fs: fsspec.AbstractFileSystem, base: str, table: str, dt: str, files: List[str], compaction_id: str,
                        target_rows: int, target_bytes: int, epoch: int, dry_run: bool,
-                       on_step: Callable[[str], None]) -> Tuple[PartitionResult, int]:
+                       on_step: Callable[[str], None], rewrite: Optional[Rewrite] = None,
+                       whole: bool = False) -> Tuple[PartitionResult, int]:
     sources = [_footer(fs, f) for f in files]
     total = sum(s.rows for s in sources)
     newer = [s.path for s in sources if s.schema_version > schemas.SCHEMA_VERSION]
     if newer:
         return PartitionResult(table, dt, len(files), len(files), total, (),
                                f"{len(newer)} file(s) have a newer schema version"), epoch
-    groups = plan_groups(sources, target_rows, target_bytes)
+    ordered = sorted(sources, key=lambda f: f.path)
+    if rewrite is None:
+        groups = plan_groups(sources, target_rows, target_bytes)
+    else:
+        groups = [ordered] if whole else [[f] for f in ordered]
     merged_count = sum(len(g) for g in groups)
     result = PartitionResult(table, dt, len(files), len(files) - merged_count + len(groups), total, ())
     if not groups or dry_run:
@@ -243,6 +251,10 @@ def _compact_partition(fs: fsspec.AbstractFileSystem, base: str, table: str, dt:
             data = _merge_group(fs, group, table)
         except SchemaMismatch as exc:
             return dataclasses.replace(result, files_after=len(files), skipped=str(exc)), epoch
+        expected = data.num_rows
+        if rewrite is not None:
+            data = conform(rewrite(table, dt, data), schemas.file_schema(table))
+            expected = data.num_rows
         name = f"part-{compaction_id}-{n:04d}.parquet"
         staged = posixpath.join(staging, name)
         meta = dict(metadata)
@@ -250,9 +262,9 @@ def _compact_partition(fs: fsspec.AbstractFileSystem, base: str, table: str, dt:
         with fs.open(staged, "wb") as fh:
             pq.write_table(data.replace_schema_metadata(meta), fh, compression="zstd")
         written = _footer(fs, staged)
-        if written.rows != sum(s.rows for s in group):
-            raise RuntimeError(f"merged file {staged} has {written.rows} rows, expected "
-                               f"{sum(s.rows for s in group)}; nothing was published")
+        if written.rows != expected:
+            raise RuntimeError(f"merged file {staged} has {written.rows} rows, expected {expected}; "
+                               f"nothing was published")
         targets.append((staged, posixpath.join(base, table, f"dt={dt}", name)))
     replaced = [s.path for g in groups for s in g]
     active = {"table": table, "dt": dt, "compaction_id": compaction_id, "phase": "publishing",
@@ -284,13 +296,19 @@ def _partitions(root: str, table: str, since: Optional[_dt.date]) -> Dict[str, L
 def compact(root: str, tables: Sequence[str] = tuple(schemas.TABLES), *, since: Optional[_dt.date] = None,
             target_rows: int = DEFAULT_MAX_ROWS_PER_FILE, target_bytes: int = DEFAULT_MAX_BYTES_PER_FILE,
             dry_run: bool = False, compaction_id: Optional[str] = None,
-            on_step: Optional[Callable[[str], None]] = None) -> List[PartitionResult]:
+            on_step: Optional[Callable[[str], None]] = None, rewrite: Optional[Rewrite] = None,
+            whole: Sequence[str] = ()) -> List[PartitionResult]:
     """Compact every partition of ``tables`` (from ``since`` on) under the compaction lock.
 
     Returns one :class:`PartitionResult` per partition looked at. ``on_step`` is called with the
     protocol step names (``publishing``, ``moved``, ``published``, ``deleted``, ``done``); tests
     use it to run readers and writers between steps. Raises :class:`transforms.storage.locks.LockBusy`
     when another compaction holds the lock.
+
+    ``rewrite(table, dt, data)``: every file is rewritten, whatever its size, with the rows ``rewrite``
+    returns for its rows (the layout of files stays as it was); for the ``whole`` tables, every partition
+    as one file with the rows returned for the whole partition. ``newsbeam stories --rebuild`` sets the
+    story columns this way; the same swap protocol keeps readers exact.
     """
     fs, base = filesystem(root)
     compaction_id = compaction_id or new_compaction_id()
@@ -309,7 +327,8 @@ def compact(root: str, tables: Sequence[str] = tuple(schemas.TABLES), *, since: 
             for table in tables:
                 for dt, files in _partitions(root, table, since).items():
                     result, epoch = _compact_partition(fs, base, table, dt, files, compaction_id, target_rows,
-                                                       target_bytes, epoch, dry_run, step)
+                                                       target_bytes, epoch, dry_run, step, rewrite,
+                                                       table in whole)
                     if result.skipped:
                         _LOGGER.warning("left %s dt=%s as it is: %s", table, dt, result.skipped)
                     results.append(result)

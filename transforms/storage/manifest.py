@@ -32,10 +32,12 @@ def record_errors(errors_by_stage: Mapping[str, int]) -> int:
 def make_manifest(*, run_id: str, started_at: str, inputs: List[str], options: Dict[str, Any],
                   files: int, records_read: int, articles: int, duplicates: Dict[str, int],
                   errors_by_stage: Dict[str, int], entities: int = 0, events: int = 0,
-                  entities_skipped_language: int = 0,
-                  clock: Optional[Callable[[], _dt.datetime]] = None) -> Dict[str, Any]:
+                  entities_skipped_language: int = 0, near_duplicates: int = 0, stories: int = 0,
+                  stories_new: int = 0, clock: Optional[Callable[[], _dt.datetime]] = None) -> Dict[str, Any]:
     """The run manifest without its file list (:func:`transforms.storage.sink.commit_run` adds it).
-    ``balanced`` states the pipeline's promise (see the module notes)."""
+    ``balanced`` states the pipeline's promise (see the module notes). ``near_duplicates`` are articles
+    written with ``near_duplicate_of`` (not dropped: they are in ``articles``); ``stories`` the ``stories``
+    rows written (one per story that took an article), ``stories_new`` those that opened in this run."""
     clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
     n_record_errors = record_errors(errors_by_stage)
     n_duplicates = sum(duplicates.values())
@@ -56,7 +58,10 @@ def make_manifest(*, run_id: str, started_at: str, inputs: List[str], options: D
             "errors_by_stage": dict(sorted(errors_by_stage.items())),
             "balanced": records_read == articles + n_record_errors + n_duplicates,
             "entities_skipped_language": entities_skipped_language,
+            "near_duplicates": near_duplicates,
+            "stories_updated": stories - stories_new,
+            "stories_new": stories_new,
         },
         "tables": {"articles": articles, "entities": entities, "events": events,
-                   "errors": sum(errors_by_stage.values())},
+                   "errors": sum(errors_by_stage.values()), "stories": stories},
     }

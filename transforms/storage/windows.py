@@ -15,6 +15,13 @@ The tagged items (``(kind, value)``):
     an error row (None: the window's start, for NLP errors, which have no tick of their own).
 ``("duplicate", reason)``, ``("poll", url)``, ``("skipped", n)``
     counts: a dropped duplicate, one feed polled (the manifest's ``files``), non-English articles.
+``("profile", value)``
+    anything a ``prepare`` step needs beside the rows (the story profiles), in :attr:`WindowRows.profiles`.
+
+The commit holds ROOT's run lock (:class:`transforms.storage.locks.run_lock`): windows and batch runs
+on one ROOT take turns, and ``prepare(root, run_id, rows)``, called under the lock before the
+tables are written, may change the rows and counts and return more staged files for the same commit
+(the stream's story step: :func:`transforms.stories.stage.window_stories`).
 """
 from __future__ import annotations
 
@@ -22,16 +29,17 @@ import collections
 import dataclasses
 import datetime as _dt
 import functools
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.records import error_row
+from transforms.storage.locks import run_lock
 from transforms.storage.manifest import make_manifest
 from transforms.storage.sink import StagedFile, commit_run, load_manifest, write_part
 
-__all__ = ["WriteWindows", "WindowRows", "tally_window", "window_run_id"]
+__all__ = ["WriteWindows", "WindowRows", "tally_window", "window_run_id", "Prepare"]
 
 _TABLE_KINDS = {"article": "articles", "entity": "entities", "event": "events"}
 
@@ -41,6 +49,7 @@ class WindowRows:
     """A window's rows by table and its counts (the keyword arguments of ``make_manifest``)."""
     tables: Dict[str, List[Dict[str, Any]]]
     counts: Dict[str, Any]
+    profiles: List[Any] = dataclasses.field(default_factory=list)
 
 
 def window_run_id(start: _dt.datetime, job_id: str, pane_index: int = 0) -> str:
@@ -55,6 +64,7 @@ def tally_window(items: Iterable[Tuple[str, Any]], run_id: str, start: _dt.datet
     tables: Dict[str, List[Dict[str, Any]]] = {t: [] for t in ("articles", "entities", "events", "errors")}
     duplicates: Dict[str, int] = collections.Counter()
     read = polls = skipped = 0
+    profiles: List[Any] = []
     for kind, value in items:
         if kind in _TABLE_KINDS:
             tables[_TABLE_KINDS[kind]].append(dict(value, run_id=run_id))
@@ -69,6 +79,8 @@ def tally_window(items: Iterable[Tuple[str, Any]], run_id: str, start: _dt.datet
             polls += 1
         elif kind == "skipped":
             skipped += value
+        elif kind == "profile":
+            profiles.append(value)
         else:
             raise ValueError(f"unknown window item kind {kind!r}")
     by_stage = collections.Counter(e["stage"] for e in tables["errors"])
@@ -76,7 +88,7 @@ def tally_window(items: Iterable[Tuple[str, Any]], run_id: str, start: _dt.datet
               "duplicates": dict(duplicates), "errors_by_stage": dict(by_stage),
               "entities": len(tables["entities"]), "events": len(tables["events"]),
               "entities_skipped_language": skipped}
-    return WindowRows(tables, counts)
+    return WindowRows(tables, counts, profiles)
 
 
 def _write_tables(root: str, run_id: str, tables: Dict[str, List[Dict[str, Any]]], max_rows: int) -> List[StagedFile]:
@@ -93,12 +105,17 @@ def _write_tables(root: str, run_id: str, tables: Dict[str, List[Dict[str, Any]]
     return staged
 
 
+Prepare = Callable[[str, str, WindowRows], List[StagedFile]]
+
+
 class _CommitWindowFn(beam.DoFn):
-    def __init__(self, root: str, job_id: str, max_rows: int, manifest_fn: Callable[..., Dict[str, Any]]) -> None:
+    def __init__(self, root: str, job_id: str, max_rows: int, manifest_fn: Callable[..., Dict[str, Any]],
+                 prepare: Optional[Prepare] = None) -> None:
         self._root = root
         self._job_id = job_id
         self._max_rows = max_rows
         self._manifest_fn = manifest_fn
+        self._prepare = prepare
         self._windows = Metrics.counter("newsbeam", "windows_committed")
 
     def process(self, element: Tuple[str, Iterable[Tuple[str, Any]]], window: Any = beam.DoFn.WindowParam,
@@ -111,27 +128,35 @@ class _CommitWindowFn(beam.DoFn):
             yield done
             return
         rows = tally_window(items, run_id, start)
-        staged = _write_tables(self._root, run_id, rows.tables, self._max_rows)
-        manifest = self._manifest_fn(run_id=run_id, started_at=start.isoformat(), **rows.counts)
-        manifest["window"] = {"start": start.isoformat(), "end": window.end.to_utc_datetime(has_tz=True).isoformat(),
-                              "pane": pane.index}
-        self._windows.inc()
-        yield commit_run(self._root, run_id, staged, manifest)
+        with run_lock(self._root):
+            done = load_manifest(self._root, run_id)
+            if done is not None:  # committed by a retry that got the lock first
+                yield done
+                return
+            extra = self._prepare(self._root, run_id, rows) if self._prepare else []
+            staged = _write_tables(self._root, run_id, rows.tables, self._max_rows) + list(extra)
+            manifest = self._manifest_fn(run_id=run_id, started_at=start.isoformat(), **rows.counts)
+            manifest["window"] = {"start": start.isoformat(),
+                                  "end": window.end.to_utc_datetime(has_tz=True).isoformat(), "pane": pane.index}
+            self._windows.inc()
+            yield commit_run(self._root, run_id, staged, manifest)
 
 
 @beam.typehints.with_input_types(Tuple[str, Any])
 @beam.typehints.with_output_types(Dict[str, Any])
 class WriteWindows(beam.PTransform[beam.PCollection[Any], beam.PCollection[Any]]):
     """Tagged items in fixed windows (see the module notes) to one committed run per window;
-    outputs the manifests. ``inputs`` and ``options`` are recorded in every manifest.
+    outputs the manifests. ``inputs`` and ``options`` are recorded in every manifest; ``prepare`` is
+    called before each commit (see the module notes).
 
     Cost: a window's items meet on one worker (a single key); a 15-minute window of news is small.
     """
 
-    def __init__(self, root: str, job_id: str, *, max_rows: int, inputs: List[str], options: Dict[str, Any]) -> None:
+    def __init__(self, root: str, job_id: str, *, max_rows: int, inputs: List[str], options: Dict[str, Any],
+                 prepare: Optional[Prepare] = None) -> None:
         super().__init__()
         manifest_fn = functools.partial(make_manifest, inputs=list(inputs), options=dict(options))
-        self._fn = _CommitWindowFn(root, job_id, max_rows, manifest_fn)
+        self._fn = _CommitWindowFn(root, job_id, max_rows, manifest_fn, prepare)
 
     def expand(self, tagged: beam.PCollection[Any]) -> beam.PCollection[Any]:
         return (tagged

@@ -97,12 +97,17 @@ class Story:
     places: List[Tuple[float, float]] = dataclasses.field(default_factory=list)
     event_days: Set[_dt.date] = dataclasses.field(default_factory=set)
     event_types: Dict[str, int] = dataclasses.field(default_factory=dict)
-    actors: Dict[str, int] = dataclasses.field(default_factory=dict)
-    recipients: Dict[str, int] = dataclasses.field(default_factory=dict)
+    actors: Dict[Tuple[Any, ...], int] = dataclasses.field(default_factory=dict)
+    recipients: Dict[Tuple[Any, ...], int] = dataclasses.field(default_factory=dict)
     locations: Dict[Tuple[Any, ...], int] = dataclasses.field(default_factory=dict)
     tone_sum: float = 0.0
     tone_n: int = 0
     num_events: int = 0
+    first_seen: Optional[_dt.datetime] = None
+    last_seen: Optional[_dt.datetime] = None
+    url: Optional[str] = None
+    opened_day: Optional[_dt.date] = None
+    """Day of the first article when the story opened: the ``stories`` partition of every version."""
 
     # ---- derived views
     @property
@@ -121,6 +126,13 @@ class Story:
     def add(self, profile: ArticleProfile, settings: Settings, *, copy: bool,
             terms: Optional[Mapping[str, float]] = None, names: Optional[Mapping[str, float]] = None) -> None:
         self.num_articles += 1
+        when = profile.order_key[0]
+        if self.first_seen is None or when < self.first_seen:
+            self.first_seen = when
+        if self.last_seen is None or when > self.last_seen:
+            self.last_seen = when
+        if self.url is None and profile.article_id == self.article_id:
+            self.url = profile.url
         self.first_day = min(self.first_day, profile.day)
         self.last_day = max(self.last_day, profile.day)
         if copy:
@@ -163,9 +175,13 @@ class Story:
             "term_sum": self.term_sum, "name_sum": self.name_sum, "person_counts": self.person_counts,
             "persons": sorted(self.persons), "places": [list(p) for p in self.places],
             "event_days": sorted(d.isoformat() for d in self.event_days), "event_types": self.event_types,
-            "actors": self.actors, "recipients": self.recipients,
+            "actors": [[list(k), v] for k, v in self.actors.items()],
+            "recipients": [[list(k), v] for k, v in self.recipients.items()],
             "locations": [[list(k), v] for k, v in self.locations.items()],
             "tone_sum": self.tone_sum, "tone_n": self.tone_n, "num_events": self.num_events,
+            "first_seen": self.first_seen.isoformat() if self.first_seen else None,
+            "last_seen": self.last_seen.isoformat() if self.last_seen else None, "url": self.url,
+            "opened_day": (self.opened_day or self.first_day).isoformat(),
         }
 
     @classmethod
@@ -178,9 +194,14 @@ class Story:
             name_sum=dict(data["name_sum"]), person_counts=dict(data["person_counts"]), persons=set(data["persons"]),
             places=[(float(p[0]), float(p[1])) for p in data["places"]],
             event_days={_dt.date.fromisoformat(d) for d in data["event_days"]},
-            event_types=dict(data["event_types"]), actors=dict(data["actors"]), recipients=dict(data["recipients"]),
+            event_types=dict(data["event_types"]), actors={tuple(k): v for k, v in data["actors"]},
+            recipients={tuple(k): v for k, v in data["recipients"]},
             locations={tuple(k): v for k, v in data["locations"]}, tone_sum=float(data["tone_sum"]),
             tone_n=int(data["tone_n"]), num_events=int(data["num_events"]),
+            first_seen=_dt.datetime.fromisoformat(data["first_seen"]) if data.get("first_seen") else None,
+            last_seen=_dt.datetime.fromisoformat(data["last_seen"]) if data.get("last_seen") else None,
+            url=data.get("url"),
+            opened_day=_dt.date.fromisoformat(data["opened_day"]) if data.get("opened_day") else None,
         )
 
 
@@ -210,6 +231,10 @@ class StoryClusterer:
         self._indexed: Dict[str, Set[str]] = {}
         self.copies = copies or CopyIndex()
         self.article_story: Dict[str, str] = dict(article_story or {})
+        self.article_day: Dict[str, _dt.date] = {}
+        """Day of the articles added (or loaded with their signatures), for the horizon."""
+        self.touched: Set[str] = set()
+        """Stories that took an article since this clusterer was made (their new versions are due)."""
         for story in stories:
             self.stories[story.story_id] = story
             self._reindex(story)
@@ -300,12 +325,15 @@ class StoryClusterer:
                     story, best = self.stories[sid], value
         new = story is None
         if story is None:
-            story = Story(story_id_of(profile.article_id), profile.day, profile.day, profile.title, profile.article_id)
+            story = Story(story_id_of(profile.article_id), profile.day, profile.day, profile.title, profile.article_id,
+                          opened_day=profile.day)
             self.stories[story.story_id] = story
         story.add(profile, s, copy=original is not None, terms=terms, names=names)
         self._reindex(story)
         self.copies.add(profile.article_id, profile.signature, original)
         self.article_story[profile.article_id] = story.story_id
+        self.article_day[profile.article_id] = profile.day
+        self.touched.add(story.story_id)
         return Assignment(profile.article_id, story.story_id, original, new, best)
 
     def add_all(self, profiles: Iterable[ArticleProfile]) -> List[Assignment]:

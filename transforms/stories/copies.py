@@ -135,6 +135,11 @@ class CopyIndex:
             self._original[article_id] = original
         self._lsh.insert(article_id, self._minhash(sig))
 
+    def entries(self) -> List[Tuple[str, np.ndarray, Optional[str]]]:
+        """Every indexed ``(article_id, signature, original)``, first-seen first (``add_all`` of them
+        rebuilds an equal index)."""
+        return [(a, self._sigs[a], self._original.get(a)) for a in sorted(self._order, key=self._order.__getitem__)]
+
     def add_all(self, items: Iterable[Tuple[str, Optional[np.ndarray], Optional[str]]]) -> None:
         for article_id, sig, original in items:
             self.add(article_id, sig, original)

@@ -42,12 +42,14 @@ class ArticleProfile:
     """City-level places of its asserted events, most reported first (at most 3)."""
     event_days: FrozenSet[_dt.date]
     event_types: Mapping[str, int]
-    actors: Mapping[str, int]
-    recipients: Mapping[str, int]
+    actors: Mapping[Tuple[str, Optional[str], Optional[str]], int]
+    """Asserted events per actor (canonical name, country, sector)."""
+    recipients: Mapping[Tuple[str, Optional[str], Optional[str]], int]
     locations: Mapping[Tuple[Optional[str], Optional[str], Optional[str], Optional[float], Optional[float]], int]
     tone: Optional[float]
     signature: Optional[np.ndarray] = dataclasses.field(default=None, compare=False)
     published: Optional[_dt.datetime] = None
+    url: Optional[str] = None
 
     @property
     def order_key(self) -> Tuple[_dt.datetime, str]:
@@ -65,8 +67,11 @@ def _day(article: Mapping[str, Any]) -> _dt.date:
     return dt if isinstance(dt, _dt.date) else _dt.date.fromisoformat(str(dt))
 
 
-def _tally(values: Iterable[Optional[str]]) -> Dict[str, int]:
-    return dict(collections.Counter(v for v in values if v))
+def _parties(events: Iterable[Mapping[str, Any]], role: str) -> Dict[Tuple[str, Optional[str], Optional[str]], int]:
+    """Events per party of ``role`` (``actor`` or ``recipient``): (canonical name, country, sector)."""
+    return dict(collections.Counter(
+        (e.get(f"{role}_canonical") or e[role], e.get(f"{role}_country"), e.get(f"{role}_sector"))
+        for e in events if e.get(f"{role}_canonical") or e.get(role)))
 
 
 def _asserted(event: Mapping[str, Any]) -> bool:
@@ -97,11 +102,12 @@ def article_profile(article: Mapping[str, Any], entities: Sequence[Mapping[str, 
         places=tuple(p for p, _ in sorted(places.items(), key=lambda kv: (-kv[1], kv[0]))[:3]),
         event_days=frozenset(e["event_date"] for e in asserted if e.get("event_date")),
         event_types=dict(collections.Counter(e["event_type"] for e in asserted)),
-        actors=_tally(e.get("actor_canonical") or e.get("actor") for e in asserted),
-        recipients=_tally(e.get("recipient_canonical") or e.get("recipient") for e in asserted),
+        actors=_parties(asserted, "actor"),
+        recipients=_parties(asserted, "recipient"),
         locations=dict(locations),
         tone=article_tone if article_tone is not None else tone(text),
         signature=signature(text),
         published=(article["published_at"].astimezone(_dt.timezone.utc)
                    if isinstance(article.get("published_at"), _dt.datetime) else None),
+        url=article.get("url"),
     )
