@@ -518,6 +518,14 @@ def render_report(result: Dict[str, Any]) -> str:
         for note in p.get("notes", []):
             out.append(f"  {note}")
         out.append("")
+    if p.get("story_state_scaling"):
+        out.append("Story step of one run against ROOT's story state (the state holds the 30-day horizon, not ROOT): "
+                   "cold = a new process (reads the snapshot and deltas), warm = the next watch tick or stream "
+                   "window in the same process; both cluster the run's articles and write a delta")
+        out.append(format_table(["state articles", "run articles", "cold s", "warm s", "snapshot MB", "delta MB"],
+                                [[x["state_articles"], x["run_articles"], x["cold_s"], x["warm_s"], x["snapshot_mb"],
+                                  x["delta_mb"]] for x in p["story_state_scaling"]]))
+        out.append("")
 
     out.append("Targets (issue 7)")
     out.append(format_table(["target", "wanted", "measured", "status"],
@@ -779,6 +787,22 @@ def profile_stages(jsonl: Path, model: str, work: Path) -> Dict[str, Any]:
     stages["events: rules and preparation (event_rows minus the parse)"] = max(
         0.0, events_total - sum(parse_times.values()))
 
+    from transforms.storage.sink import commit_run
+    from transforms.stories.profile import article_profile
+    from transforms.stories.stage import assign_stories
+
+    t = time.perf_counter()
+    profiles = [article_profile(a, ents, evs) for a, ents, evs in zip(english, entities, events)]
+    stages["stories: profiles (words, tone, copy signature)"] = time.perf_counter() - t
+    story_root = work / "profile-stories"
+    shutil.rmtree(story_root, ignore_errors=True)
+    t = time.perf_counter()
+    story_run = assign_stories(str(story_root), "profile", profiles)
+    commit_run(str(story_root), "profile", story_run.staged, {"run_id": "profile"})
+    stages["stories: clustering and state (assign_stories, commit)"] = time.perf_counter() - t
+    shutil.rmtree(story_root, ignore_errors=True)
+    scaling = story_state_scaling(profiles[:200], work)
+
     t = time.perf_counter()
     root = work / "profile-root"
     shutil.rmtree(root, ignore_errors=True)
@@ -793,13 +817,87 @@ def profile_stages(jsonl: Path, model: str, work: Path) -> Dict[str, Any]:
     shutil.rmtree(root, ignore_errors=True)
 
     return {"input": jsonl.parent.name, "articles": len(articles), "english_articles": len(english),
-            "words": sum(a["word_count"] for a in articles), "stages": stages,
+            "words": sum(a["word_count"] for a in articles), "stages": stages, "story_state_scaling": scaling,
             "sentences": sentences, "candidate_sentences": candidates,
             "notes": [f"{candidates} of {sentences} sentences ({100 * candidates / max(1, sentences):.0f}%) "
                       "hold a trigger word and are parsed (one doc per article, one pipe call per component "
                       f"and batch of {size} articles)",
                       "not in the profile: Python and Beam start-up, dedup, batching, encoding between stages, "
                       "the commit"]}
+
+
+STATE_SIZES = (0, 10_000, 50_000)
+"""Articles (copy signatures) and stories in ROOT's story state for the scaling rows: the state holds the
+horizon's articles (30 days: 10k is a few hundred feeds, 50k a large deployment), never the whole ROOT."""
+
+
+def _synthetic_state(root: Path, size: int, seed: int = 7) -> None:
+    """ROOT with a committed story state of ``size`` articles, one story per two articles, with random
+    words from a 20k-word vocabulary and random signatures (as many bytes as real ones)."""
+    import random
+
+    import numpy as np
+
+    from transforms.storage.sink import commit_run
+    from transforms.stories.assign import Story, StoryClusterer
+    from transforms.stories.state import StoryState, stage_state
+
+    rng = random.Random(seed)
+    np_rng = np.random.default_rng(seed)
+    vocab = [f"w{i}" for i in range(20_000)]
+    state = StoryState(0, None, StoryClusterer())
+    c = state.clusterer
+    day0 = _dt.date(2024, 1, 1)
+    for i in range(0, size, 2):
+        day = day0 + _dt.timedelta(days=rng.randrange(30))
+        story = Story(f"s{i:08x}", day, day, f"headline {i}", f"a{i}", num_articles=2, opened_day=day,
+                      term_sum={w: rng.random() for w in rng.sample(vocab, 60)},
+                      name_sum={f"n{rng.randrange(5000)}": 1.0 for _ in range(8)})
+        c.stories[story.story_id] = story
+        for k in (i, i + 1):
+            sig = np_rng.integers(0, 2 ** 32 - 1, size=128, dtype=np.uint64).astype(np.uint32)
+            c.copies.add(f"a{k}", sig)
+            c.article_story[f"a{k}"] = story.story_id
+            c.article_day[f"a{k}"] = day
+    for w in vocab:
+        c.seen[w] = rng.randrange(1, 500)
+    c.seen_docs = size
+    commit_run(str(root), "synthetic", stage_state(str(root), "synthetic", state, horizon_days=10_000),
+               {"run_id": "synthetic"})
+
+
+def story_state_scaling(profiles: Sequence[Any], work: Path) -> List[Dict[str, Any]]:
+    """The story step of a run of ``profiles`` against states of :data:`STATE_SIZES` articles: ``cold`` as a
+    fresh ``newsbeam run`` process does it (read the snapshot and deltas, cluster, write a delta) and
+    ``warm`` as the next ``watch`` tick or ``stream`` window in the same process (the state it committed is
+    remembered), with the size of the snapshot and of a run's delta."""
+    from transforms.storage.sink import commit_run
+    from transforms.stories.stage import assign_stories
+    from transforms.stories.state import forget_cached
+
+    out = []
+    half = len(profiles) // 2
+    for size in STATE_SIZES:
+        root = work / f"story-state-{size}"
+        shutil.rmtree(root, ignore_errors=True)
+        if size:
+            _synthetic_state(root, size)
+        forget_cached()
+        timings = []
+        for n, part in enumerate((profiles[:half], profiles[half:])):
+            t = time.perf_counter()
+            run = assign_stories(str(root), f"bench{n}", part)
+            commit_run(str(root), f"bench{n}", run.staged, {"run_id": f"bench{n}"})
+            timings.append(time.perf_counter() - t)
+
+        def mb(pattern: str, root: Path = root) -> float:
+            return sum(f.stat().st_size for d in (root / "_stories").glob(pattern) for f in d.iterdir()) / 1e6
+
+        out.append({"state_articles": size, "run_articles": half, "cold_s": timings[0], "warm_s": timings[1],
+                    "snapshot_mb": mb("*-synthetic") if size else mb("*-bench0"), "delta_mb": mb("*-bench1")})
+        shutil.rmtree(root, ignore_errors=True)
+        forget_cached()
+    return out
 
 
 def run_profile(jsonl: Path, model: str, work: Path) -> Dict[str, Any]:

@@ -137,7 +137,7 @@ def test_examples_end_to_end_and_counts_add_up(tmp_path):
     for path in root.rglob("*.parquet"):
         rel = path.relative_to(root).parts
         if rel[0] == "_stories":  # the story state of the run (transforms.stories.state)
-            assert rel[1] == "0000000001-run1" and rel[2] == "signatures.parquet"
+            assert rel[1] == "0000000001-0000000001-run1" and rel[2] == "signatures.parquet"
             continue
         assert rel[0] in ("articles", "errors", "entities", "events", "stories") and rel[1].startswith("dt=")
         assert rel[2].startswith("part-run1-")

@@ -20,10 +20,11 @@ from transforms.dataset.query import Dataset
 from transforms.records import RawArticle
 from transforms.storage import sink
 from transforms.storage.sink import commit_run, recover
+from transforms.stories import state as state_module
 from transforms.stories.profile import article_profile
 from transforms.stories.rebuild import rebuild_stories
 from transforms.stories.stage import assign_stories
-from transforms.stories.state import load_state, prune_states, state_dirs
+from transforms.stories.state import forget_cached, load_state, prune_states, state_dirs
 
 VOA = CORPORA / "voa" / "voa_stories.jsonl"
 DAY = _dt.date(2024, 3, 5)
@@ -80,7 +81,7 @@ def test_a_run_writes_stories_near_duplicates_and_tone(tmp_path):
     # the run's state is committed with it, and the manifest lists its files
     manifest = json.loads((root / "_runs" / "r1.json").read_text())
     assert {f["table"] for f in manifest["files"]} >= {"articles", "stories", "_stories"}
-    assert [(seq, run) for seq, run, _ in state_dirs(str(root))] == [(1, "r1")]
+    assert [(d.sequence, d.run_id) for d in state_dirs(str(root))] == [(1, "r1")]
 
     # a rebuild from the tables gives the run's stories again, as one new state and version 1 rows
     def story_columns():
@@ -94,7 +95,7 @@ def test_a_run_writes_stories_near_duplicates_and_tone(tmp_path):
     result = rebuild_stories(str(root), run_id="rb1")
     assert (result.articles, result.stories, result.near_duplicates) == (3, 2, 1)
     assert story_columns() == before
-    assert [(seq, run) for seq, run, _ in state_dirs(str(root))] == [(2, "rb1"), (1, "r1")]
+    assert [(d.sequence, d.run_id, d.base) for d in state_dirs(str(root))] == [(2, "rb1", 2), (1, "r1", 1)]
     with Dataset(str(root)) as data:
         assert data.sql("SELECT DISTINCT version, run_id FROM story_versions").to_pylist() == [
             {"version": 1, "run_id": "rb1"}]
@@ -144,18 +145,32 @@ def _partition(assignments):
     return {a: (f["story_id"], f["near_duplicate_of"]) for a, f in assignments.items()}
 
 
-def test_ten_date_ordered_runs_give_the_one_run_stories(tmp_path):
+@pytest.mark.parametrize("cached", [True, False], ids=["remembered", "read-back"])
+def test_ten_date_ordered_runs_give_the_one_run_stories(tmp_path, monkeypatch, cached):
+    """With the state remembered by the process (watch, stream) or read back from ROOT each run (separate
+    `newsbeam run` processes), snapshot every 4 runs and deltas between."""
+    monkeypatch.setattr(state_module, "SNAPSHOT_EVERY", 4)
     profiles = _profiles(30)
     one = _partition(_commit(tmp_path / "one", "r00", profiles).assignments)
     ten = {}
     step = -(-len(profiles) // 10)
     for k in range(10):
+        if not cached:
+            forget_cached()
         ten.update(_partition(_commit(tmp_path / "ten", f"r{k + 1:02d}", profiles[k * step:(k + 1) * step]).assignments))
     assert ten == one
     assert sum(1 for _, dup in one.values() if dup) == 6
-    # only the newest two states are kept; the current one is the tenth run's
-    assert [run for _, run, _ in state_dirs(str(tmp_path / "ten"))] == ["r10", "r09"]
-    assert load_state(str(tmp_path / "ten")).sequence == 10
+    # snapshots at 1, 5 and 9, deltas between; the chain before the current one is kept, older ones pruned
+    dirs = state_dirs(str(tmp_path / "ten"))
+    assert [(d.sequence, d.base) for d in dirs] == [(10, 9), (9, 9), (8, 5), (7, 5), (6, 5), (5, 5)]
+    forget_cached()
+    read = load_state(str(tmp_path / "ten"))
+    assert read.sequence == 10
+    forget_cached()
+    whole = load_state(str(tmp_path / "one")).clusterer
+    assert {s: (v.num_articles, v.num_copies, sorted(v.sources)) for s, v in read.clusterer.stories.items()} == {
+        s: (v.num_articles, v.num_copies, sorted(v.sources)) for s, v in whole.stories.items()}
+    assert read.clusterer.seen == whole.seen and len(read.clusterer.copies) == len(whole.copies) == 36
 
 
 def test_a_run_that_died_before_its_commit_leaves_the_state_as_it_was(tmp_path):
@@ -181,7 +196,7 @@ def test_a_commit_killed_while_moving_is_rolled_forward_with_its_state(tmp_path,
 
     def die_after_one(fs, moves):
         for staged, final in list(moves)[:1]:
-            fs.makedirs(str(tmp_path / "_stories" / "0000000002-r2"), exist_ok=True)
+            fs.makedirs(sink.posixpath.dirname(final), exist_ok=True)
             fs.mv(staged, final)
             moved.append(final)
         raise KeyboardInterrupt("killed")

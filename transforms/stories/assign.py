@@ -234,10 +234,18 @@ class StoryClusterer:
         self.article_day: Dict[str, _dt.date] = {}
         """Day of the articles added (or loaded with their signatures), for the horizon."""
         self.touched: Set[str] = set()
-        """Stories that took an article since this clusterer was made (their new versions are due)."""
+        """Stories that took an article since :meth:`settle` (their new versions are due)."""
+        self.added: List[str] = []
+        """Articles added since :meth:`settle`, in order."""
+        self.seen_added: Dict[str, int] = {}
+        """Document counts added to :attr:`seen` since :meth:`settle`."""
         for story in stories:
-            self.stories[story.story_id] = story
-            self._reindex(story)
+            self.add_story(story)
+
+    def add_story(self, story: Story) -> None:
+        """Take ``story`` (from a saved state) as an open story."""
+        self.stories[story.story_id] = story
+        self._reindex(story)
 
     def _keys(self, story: Story) -> Set[str]:
         n = self.settings.index_terms
@@ -267,11 +275,16 @@ class StoryClusterer:
                           for k, v in profile.names.items()})
 
     def see(self, profile: ArticleProfile) -> None:
-        for w in profile.counts:
-            self.seen[w] = self.seen.get(w, 0) + 1
-        for k in profile.names:
-            self.seen["@" + k] = self.seen.get("@" + k, 0) + 1
+        for key in [*profile.counts, *("@" + k for k in profile.names)]:
+            self.seen[key] = self.seen.get(key, 0) + 1
+            self.seen_added[key] = self.seen_added.get(key, 0) + 1
         self.seen_docs += 1
+
+    def settle(self) -> None:
+        """Forget what changed (:attr:`touched`, :attr:`added`, :attr:`seen_added`): the state is saved."""
+        self.touched = set()
+        self.added = []
+        self.seen_added = {}
 
     def candidates(self, profile: ArticleProfile, terms: Optional[Mapping[str, float]] = None) -> Set[str]:
         n = self.settings.index_terms
@@ -317,8 +330,7 @@ class StoryClusterer:
         best: Optional[float] = None
         if original is not None and self.article_story.get(original) in self.stories:
             story = self.stories[self.article_story[original]]
-        else:
-            original = None
+        else:  # an original, or a copy of an article whose story has closed: placed by its words
             for sid in sorted(self.candidates(profile, terms)):
                 value = self.score(profile, self.stories[sid], terms, names)
                 if value is not None and value >= s.threshold and (best is None or value > best):
@@ -334,6 +346,7 @@ class StoryClusterer:
         self.article_story[profile.article_id] = story.story_id
         self.article_day[profile.article_id] = profile.day
         self.touched.add(story.story_id)
+        self.added.append(profile.article_id)
         return Assignment(profile.article_id, story.story_id, original, new, best)
 
     def add_all(self, profiles: Iterable[ArticleProfile]) -> List[Assignment]:

@@ -116,6 +116,7 @@ def rebuild_stories(root: str, *, since: Optional[_dt.date] = None, run_id: Opti
     state = StoryState(previous.sequence, previous.run_id, StoryClusterer(settings))
     assignments = {a.article_id: a for a in state.clusterer.add_all(profiles.values())}
     stories_by_dt: Dict[str, List[Dict[str, Any]]] = collections.defaultdict(list)
+    opened = len(state.clusterer.touched)
     for sid in sorted(state.clusterer.touched):
         story = state.clusterer.stories[sid]
         story.version = 1
@@ -151,8 +152,8 @@ def rebuild_stories(root: str, *, since: Optional[_dt.date] = None, run_id: Opti
         "run_id": run_id, "started_at": now.isoformat(), "command": "stories --rebuild",
         "since": since.isoformat() if since else None,
         "counts": {"articles_profiled": len(profiles), "near_duplicates": copies,
-                   "stories_new": len(state.clusterer.touched), "partitions_rewritten": len(results)},
-        "tables": {"stories": len(state.clusterer.touched)},
+                   "stories_new": opened, "partitions_rewritten": len(results)},
+        "tables": {"stories": opened},
     })
     prune_states(root)
-    return RebuildResult(run_id, len(profiles), len(state.clusterer.touched), copies, len(results))
+    return RebuildResult(run_id, len(profiles), opened, copies, len(results))
