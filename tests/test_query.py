@@ -281,7 +281,50 @@ def expect_recent_errors(root, rows):
     return lambda result: collections.Counter({(r["stage"], r["error_type"]): r["rows"] for r in result}) == expected
 
 
+def _latest_stories(root):
+    latest = {}
+    for f in committed_files(str(root), "stories"):
+        for r in pq.read_table(f).to_pylist():
+            if r["story_id"] not in latest or r["version"] > latest[r["story_id"]]["version"]:
+                latest[r["story_id"]] = r
+    return list(latest.values())
+
+
+def expect_incidents_per_day(root, rows):
+    groups = collections.defaultdict(lambda: [0, 0, 0])
+    for s in _latest_stories(root):
+        if s["event_type"] is None:
+            continue
+        day = s["event_date_start"] or s["first_seen"].date()
+        g = groups[(day.isoformat(), s["country_code"], s["event_type"])]
+        g[0] += 1
+        g[1] += s["num_articles"]
+        g[2] += s["num_sources"]
+    expected = sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "\uffff", kv[0][2]))
+    assert expected and sum(v[0] for _, v in expected) >= 3
+    return lambda result: [((r["day"], r["country_code"], r["event_type"]), [r["incidents"], r["articles"], r["sources"]])
+                           for r in result] == [(k, v) for k, v in expected]
+
+
+def expect_story_articles(root, rows):
+    # from the articles alone: the story with the most distinct sources of originals, then articles
+    articles = _articles(root)
+    by_story = collections.defaultdict(list)
+    for a in articles:
+        if a["story_id"]:
+            by_story[a["story_id"]].append(a)
+    def rank(item):
+        sid, arts = item
+        return (-len({a["source"] for a in arts if not a["near_duplicate_of"] and a["source"]}), -len(arts), sid)
+    sid, arts = sorted(by_story.items(), key=rank)[0]
+    expected = sorted((a["dt"].isoformat(), a["source"], a["title"], a["near_duplicate_of"] is not None) for a in arts)
+    assert len(expected) >= 2
+    return lambda result: [(r["dt"], r["source"], r["title"], r["copy"]) for r in result] == expected
+
+
 EXPECTATIONS = {
+    "incidents-per-day": expect_incidents_per_day,
+    "story-articles": expect_story_articles,
     "sources": expect_sources,
     "events-per-week": expect_events_per_week,
     "top-actors": expect_top_actors,
@@ -306,6 +349,27 @@ def test_example_query(dataset, tmp_path, capsys, name):
     assert result and check(result), json.dumps(result, indent=1)[:3000]
     code, out, err = newsbeam(capsys, "query", root, doc_queries()[name])  # and as a table, for people
     assert code == 0 and out.splitlines()[-1] == f"({len(result)} row{'s' if len(result) != 1 else ''})"
+
+
+def test_story_rows_count_their_articles(dataset):
+    """Every article with a story is in one story, and the latest row of each story counts them: articles,
+    near-duplicates, distinct sources of the originals (computed from the articles table alone)."""
+    root, _ = dataset
+    articles = [a for a in _articles(root) if a["language"] == "en"]
+    stories = {s["story_id"]: s for s in _latest_stories(root)}
+    assert articles and all(a["story_id"] in stories for a in articles)
+    by_story = collections.defaultdict(list)
+    for a in articles:
+        by_story[a["story_id"]].append(a)
+    assert set(by_story) == set(stories)
+    for sid, arts in by_story.items():
+        s = stories[sid]
+        assert s["num_articles"] == len(arts)
+        assert s["num_near_duplicates"] == sum(1 for a in arts if a["near_duplicate_of"])
+        assert s["num_sources"] == len({a["source"] for a in arts if not a["near_duplicate_of"] and a["source"]})
+        assert s["article_id"] in {a["article_id"] for a in arts}
+        originals = {a["article_id"] for a in articles}
+        assert all(a["near_duplicate_of"] in originals for a in arts if a["near_duplicate_of"])
 
 
 V2_EVENT_COLUMNS = ("admin1", "location_precision", "actor_country", "actor_sector", "recipient_country",
