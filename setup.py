@@ -23,13 +23,13 @@ INSTALL_REQUIRES = [
     "pycountry==26.2.16",
     "duckdb>=1.1,<3",
     "plotly==7.1.0",
-    "datasketch==2.0.0",
     "vaderSentiment==3.3.2",
 ]
 
 EXTRAS = {
+    # datasketch: the reference MinHash that tests/test_stories.py checks transforms.stories.copies against
     "dev": ["pytest==9.2.0", "hypothesis==6.170.17", "pytest-timeout==2.4.0", "ruff==0.17.6", "mypy==2.4.1",
-            "types-PyYAML"],
+            "types-PyYAML", "datasketch==2.0.0"],
     "gcs": ["gcsfs==2026.9.0"],
 }
 

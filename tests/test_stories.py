@@ -57,6 +57,15 @@ def test_signatures_round_trip_and_are_deterministic():
     assert signature("too short to sign") is None and shingles("a b c") == []
 
 
+def test_signatures_are_datasketch_minhash_bit_for_bit():
+    from datasketch import MinHash
+
+    for story in _voa(5):
+        m = MinHash(num_perm=128, seed=1, scheme="affine32")
+        m.update_batch(shingles(story["text"]))
+        assert (signature(story["text"]) == m.hashvalues.astype("uint32")).all()
+
+
 def test_copies_are_linked_to_their_original_and_distinct_stories_never_are():
     stories = _voa(12)
     rng = random.Random(3)

@@ -2,7 +2,8 @@
 headline, a trimmed last paragraph, an added "Related:" line, paragraphs reordered or dropped).
 
 An article's *shingles* are its overlapping word 5-grams (lower-cased words of the text, not the
-headline); its *signature* is a MinHash of them (``datasketch``, :data:`NUM_PERM` permutations). An
+headline); its *signature* is a MinHash of them (datasketch's ``affine32`` scheme, :data:`NUM_PERM`
+permutations; see :func:`signature`). An
 earlier article is a copy's original when the MinHash estimate of the two shingle sets' Jaccard
 similarity is at least :data:`COPY_JACCARD`; :class:`CopyIndex` computes the estimate against every
 signature of the horizon at once.
@@ -19,7 +20,9 @@ shared phrase.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
+import struct
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -47,24 +50,45 @@ def shingles(text: str) -> List[bytes]:
     return sorted({" ".join(words[i:i + k]).encode("utf-8") for i in range(len(words) - k + 1)})
 
 
-@functools.lru_cache(maxsize=1)
-def _permutations():
-    from datasketch import MinHash
+_MASK32 = np.uint32(0xFFFFFFFF)
 
-    return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME).permutations
+
+@functools.lru_cache(maxsize=1)
+def _permutations() -> Tuple[np.ndarray, np.ndarray]:
+    """The ``(a, b)`` of datasketch 2.0's ``MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")``."""
+    gen = np.random.RandomState(_SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
+
+
+def _fmix32(hv: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (datasketch's pre-mix of the affine schemes)."""
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    return hv ^ (hv >> np.uint32(16))
 
 
 def signature(text: str) -> Optional[np.ndarray]:
     """The MinHash signature (``NUM_PERM`` uint32 values) of the shingles of ``text``; None for a text
-    too short to have shingles."""
-    from datasketch import MinHash
+    too short to have shingles.
 
+    Bit for bit what ``datasketch.MinHash(num_perm=128, seed=1, scheme="affine32")`` gives after
+    ``update_batch(shingles(text))`` (``tests/test_stories.py`` checks it against the library): SHA-1
+    32-bit hashes, the MurmurHash3 finalizer, ``a * h + b`` mod 2^32, the minimum per permutation. The
+    few lines are here because importing the ``datasketch`` package costs about 0.9 s per process (its
+    LSH classes import ``scipy.integrate``), more than a run's whole story step."""
     grams = shingles(text)
     if not grams:
         return None
-    m = MinHash(num_perm=NUM_PERM, seed=_SEED, permutations=_permutations(), scheme=_SCHEME)
-    m.update_batch(grams)
-    return m.hashvalues.astype(np.uint32)
+    hv = np.fromiter((struct.unpack("<I", hashlib.sha1(g).digest()[:4])[0] for g in grams), dtype=np.uint32,
+                     count=len(grams)).reshape(-1, 1)
+    a, b = _permutations()
+    with np.errstate(over="ignore"):
+        phv = _fmix32(hv) * a + b
+    return phv.min(axis=0).astype(np.uint32)
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
