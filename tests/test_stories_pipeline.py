@@ -116,6 +116,34 @@ def test_the_stories_command(tmp_path, capsys):
     assert "state 1 of run r1" in capsys.readouterr().out
 
 
+def test_three_shootings_two_in_one_city_are_three_stories(tmp_path):
+    """From the incidents set (eval/gold/incidents): a Houston nightclub shooting, a Dallas gas-station
+    shooting the next day and a Houston house-party shooting four weeks later, each with its follow-ups
+    (victims named, arrest, vigil), and a syndicated copy: one story per incident."""
+    from tests.conftest import REPO
+
+    gold = [json.loads(line) for line in (REPO / "eval" / "gold" / "incidents" / "incidents.jsonl").read_text(
+        encoding="utf-8").splitlines()]
+    picked = [g for g in gold if g["incident"] in ("i01", "i02", "i14")]
+    records = [{"url": g["url"], "title": g["title"], "text": g["text"], "source": g["source"],
+                "published": g["published"], "incident": g["incident"]} for g in picked]
+    copy = dict(records[1], url="https://mirror.example/copy", source="Syndicated", title="Houston club shooting",
+                published="2024-01-06T20:00:00Z", text=records[1]["text"] + "\n\nRelated: more local news.")
+    _write_jsonl(tmp_path / "in.jsonl", records + [copy])
+    root = tmp_path / "root"
+    with TestPipeline(runner=FnApiRunner()) as p:
+        build_batch(p, [str(tmp_path / "in.jsonl")], root=str(root), run_id="r1", ingested_at=NOW)
+    by_url = {r["url"]: r for r in _rows(root, "articles")}
+    stories = {}
+    for rec in records:
+        stories.setdefault(rec["incident"], set()).add(by_url[rec["url"]]["story_id"])
+    assert all(len(ids) == 1 for ids in stories.values()), stories
+    assert len(set.union(*stories.values())) == 3
+    copied = by_url["https://mirror.example/copy"]
+    assert copied["near_duplicate_of"] == by_url[records[1]["url"]]["article_id"]
+    assert copied["story_id"] == by_url[records[1]["url"]]["story_id"]
+
+
 # ---------------------------------------------------------------- state across runs
 
 def _profiles(n: int):

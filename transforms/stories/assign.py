@@ -15,7 +15,11 @@ Articles are taken in :attr:`ArticleProfile.order_key` order (publication time, 
    * *another place*: the article's events happen in a town more than :attr:`Settings.place_km` from every
      town of the story's events (two shootings on one day in two cities);
    * *another day*: the article's events happened more than :attr:`Settings.event_days` days from every
-     event day of the story.
+     event day of the story;
+
+   plus a bonus (:attr:`Settings.same_bonus`) when its events are in a town of the story's *and* on one
+   of its event days: a follow-up that names the victims or reports the arrest brings new names and words,
+   and is still the incident.
 
    A story takes no article published more than :attr:`Settings.gap_days` after its last article (or
    before its first): a trial two years later opens a new story (it names the incident, so a query by names
@@ -60,6 +64,9 @@ class Settings:
     place_km: float = 100.0
     day_penalty: float = 0.1
     event_days: int = 3
+    same_bonus: float = 0.05
+    """Added when the article's events are in a town of the story's and on one of its event days (within
+    :attr:`event_days`): a follow-up that names the victims is still the incident."""
     gap_days: int = 7
     story_terms: int = 200
     index_terms: int = 25
@@ -308,14 +315,19 @@ class StoryClusterer:
         salient = story.salient
         if profile.salient and salient and (profile.salient - story.persons) and (salient - profile.persons):
             value -= s.person_penalty
-        if profile.places and story.places and all(
-                distance_km(*p, *q) > s.place_km for p in profile.places[:1] for q in story.places):
-            if s.place_penalty is None:
-                return None  # another town: another incident
-            value -= s.place_penalty
-        if profile.event_days and story.event_days and all(
-                abs((d - e).days) > s.event_days for d in profile.event_days for e in story.event_days):
-            value -= s.day_penalty
+        same_place = same_day = False
+        if profile.places and story.places:
+            same_place = any(distance_km(*p, *q) <= s.place_km for p in profile.places[:1] for q in story.places)
+            if not same_place:
+                if s.place_penalty is None:
+                    return None  # another town: another incident
+                value -= s.place_penalty
+        if profile.event_days and story.event_days:
+            same_day = any(abs((d - e).days) <= s.event_days for d in profile.event_days for e in story.event_days)
+            if not same_day:
+                value -= s.day_penalty
+        if same_place and same_day:
+            value += s.same_bonus
         return value
 
     def add(self, profile: ArticleProfile) -> Assignment:
