@@ -158,6 +158,42 @@ def test_text_list_and_opml(tmp_path):
         expand_input(f"@{tmp_path / 'missing.txt'}")
 
 
+def test_a_text_file_of_urls_is_a_feed_list_without_the_at(tmp_path, caplog):
+    """``newsbeam watch feeds.txt``: a .txt (or extension-less) file whose lines are all URLs or comments
+    is a feed list wherever it is given; a file with one line of prose is an article, and a file of URLs
+    found inside a folder is read as an article with a warning."""
+    from transforms.inputs.feedlists import is_feed_list
+    from transforms.inputs.readers import read_input
+
+    urls = "# my feeds\nhttps://a.example/feed.xml\n\nhttp://b.example/rss  # news\n"
+    (tmp_path / "feeds.txt").write_text(urls)
+    (tmp_path / "feeds").write_text(urls)
+    (tmp_path / "notes.txt").write_text("Read this later:\nhttps://a.example/story\n")
+    (tmp_path / "urls.json").write_text('"https://a.example/feed.xml"\n')
+    for name in ("feeds.txt", "feeds"):
+        assert is_feed_list(str(tmp_path / name))
+        assert expand_input(str(tmp_path / name)) == ["https://a.example/feed.xml", "http://b.example/rss"]
+    assert not is_feed_list(str(tmp_path / "notes.txt")) and not is_feed_list(str(tmp_path / "urls.json"))
+    assert expand_input(str(tmp_path / "notes.txt")) == [str(tmp_path / "notes.txt")]
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "links.txt").write_text(urls)
+    assert expand_input(str(folder)) == [str(folder / "links.txt")]  # inside a folder: an input, not a list
+    with caplog.at_level("WARNING"):
+        records = list(read_input(str(folder / "links.txt")))
+    assert len(records) == 1 and "holds nothing but URLs" in caplog.text and f"@{folder / 'links.txt'}" in caplog.text
+
+
+def test_a_run_of_a_url_list_without_the_at_fetches_the_feeds(server, tmp_path):
+    server.routes["/a.xml"] = Feed(rss("Feed A", ITEMS))
+    (tmp_path / "feeds.txt").write_text(f"# subscriptions\n{server.url('/a.xml')}\n")
+    root = tmp_path / "root"
+    with TestPipeline(runner=FnApiRunner()) as p:
+        out = build_batch(p, [str(tmp_path / "feeds.txt")], root=str(root), run_id="r1", ingested_at=NOW, nlp=False)
+        assert_that(out["articles"] | beam.Map(lambda a: a["input_path"]), equal_to([server.url("/a.xml")] * 2))
+    assert [p for p, _ in server.requests] == ["/a.xml"]
+
+
 # ------------------------------------------------------------------ validators in ROOT
 
 def test_pending_validators_count_only_after_commit(tmp_path):

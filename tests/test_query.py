@@ -2,6 +2,7 @@
 versions, and every example query of README.md against a dataset built by the real pipeline."""
 from __future__ import annotations
 
+import argparse
 import collections
 import csv
 import datetime as dt
@@ -124,7 +125,7 @@ def test_render_table_cuts_long_cells_and_shows_nulls():
     assert render_table(table, max_rows=1).endswith("(2 rows, 1 not shown; use --format csv)")
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "ndjson", "parquet"])
 def test_csv_json_and_parquet_output(dataset, tmp_path, capsys, fmt):
     root, _ = dataset
     sql = "SELECT dt, title, authors, word_count FROM articles WHERE dt = DATE '2025-03-14' ORDER BY title"
@@ -144,10 +145,20 @@ def test_csv_json_and_parquet_output(dataset, tmp_path, capsys, fmt):
         assert [r["title"] for r in rows] == [e["title"] for e in expected]
         assert [int(r["word_count"]) for r in rows] == [e["word_count"] for e in expected]
         assert rows[0]["dt"] == "2025-03-14"
-    else:
-        rows = [json.loads(line) for line in text.splitlines()]
+    else:  # json: one array, as DuckDB's CLI prints it; jsonl and ndjson: one object per line
+        rows = json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()]
+        assert isinstance(rows, list) and (fmt == "json") == text.lstrip().startswith("[")
         assert [(r["dt"], r["title"], r["authors"]) for r in rows] == \
             [(e["dt"].isoformat(), e["title"], e["authors"]) for e in expected]
+
+
+def test_the_command_offers_every_format():
+    from pipelines.cli import build_parser
+    from transforms.dataset.query import FORMATS
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    fmt = next(a for a in sub.choices["query"]._actions if a.dest == "format")
+    assert tuple(fmt.choices) == FORMATS
 
 
 def test_a_sql_error_is_one_line_and_a_nonzero_exit(dataset, capsys):
@@ -343,7 +354,7 @@ def test_example_query(dataset, tmp_path, capsys, name):
     root, rows = dataset
     check = EXPECTATIONS[name](root, rows)
     out_file = tmp_path / "result.json"
-    code, _, err = newsbeam(capsys, "query", root, doc_queries()[name], "--format", "json", "--out", out_file)
+    code, _, err = newsbeam(capsys, "query", root, doc_queries()[name], "--format", "jsonl", "--out", out_file)
     assert code == 0, err
     result = [json.loads(line) for line in out_file.read_text().splitlines()]
     assert result and check(result), json.dumps(result, indent=1)[:3000]

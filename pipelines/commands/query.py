@@ -17,16 +17,18 @@ def register(subparsers) -> None:
     from pipelines.common import add_logging_flags
 
     parser = subparsers.add_parser(
-        "query", help="Run SQL over ROOT (views articles, entities, events, errors).",
-        description="Run SQL with DuckDB over the dataset at ROOT. The views articles, entities, events and "
-                    "errors have every column of their schema and dt typed as DATE; a table without files "
-                    "yet is an empty view. A filter on dt reads only the files of the matching days.")
+        "query", help="Run SQL over ROOT (views articles, entities, events, errors, stories).",
+        description="Run SQL with DuckDB over the dataset at ROOT. The views articles, entities, events, "
+                    "errors and stories (the latest version of each story; story_versions: all) have every "
+                    "column of their schema and dt typed as DATE; a table without files yet is an empty view. "
+                    "A filter on dt reads only the files of the matching days.")
     parser.add_argument("root", metavar="ROOT", help="Dataset root (local folder or fsspec URL).")
     parser.add_argument("sql", metavar="SQL", help="The query; several statements may be separated by ';', "
                                                      "the last one's result is printed.")
-    parser.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table",
-                        help="table: aligned text (default); csv: with a header; json: JSON Lines, one object "
-                             "per row; parquet: needs --out.")
+    # transforms.dataset.query.FORMATS (not imported here: it loads DuckDB, and every command builds this parser)
+    parser.add_argument("--format", choices=("table", "csv", "json", "jsonl", "ndjson", "parquet"), default="table",
+                        help="table: aligned text (default); csv: with a header; json: one JSON array; jsonl or "
+                             "ndjson: JSON Lines, one object per row (as DuckDB's CLI); parquet: needs --out.")
     parser.add_argument("--out", metavar="FILE", help="Write the result to FILE instead of standard output.")
     parser.add_argument("--max-rows", type=int, default=1000, metavar="N",
                         help="Most rows printed by --format table (default 1000; 0 for all).")

@@ -40,7 +40,8 @@ _LOGGER = logging.getLogger(__name__)
 
 __all__ = ["Dataset", "QueryError", "VERSIONED", "run_query", "render_table", "write_result", "explain_files_read", "FORMATS"]
 
-FORMATS = ("table", "csv", "json", "parquet")
+FORMATS = ("table", "csv", "json", "jsonl", "ndjson", "parquet")
+"""As DuckDB's CLI: ``json`` is one JSON array, ``jsonl`` and ``ndjson`` one object per line."""
 VERSIONED = {"stories": "story_versions"}
 """Tables written as versioned rows -> the view of every version; the table's own view shows the latest
 version of each story (a run adds a version; readers never see a story half updated)."""
@@ -191,11 +192,13 @@ def render_table(table: pa.Table, *, max_width: int = 60, max_rows: Optional[int
 
 
 def write_result(table: pa.Table, fmt: str, path: str) -> None:
-    """Write a query result to ``path`` as ``csv`` (header, lists as ``[a, b]``), ``json`` (JSON
-    Lines: one object per row) or ``parquet`` (zstd), with DuckDB's writers."""
-    if fmt not in ("csv", "json", "parquet"):
+    """Write a query result to ``path`` as ``csv`` (header, lists as ``[a, b]``), ``json`` (one JSON
+    array of objects, as DuckDB's CLI prints ``json``), ``jsonl`` / ``ndjson`` (JSON Lines: one object per
+    row) or ``parquet`` (zstd), with DuckDB's writers."""
+    options = {"csv": "FORMAT csv, HEADER true", "json": "FORMAT json, ARRAY true", "jsonl": "FORMAT json",
+               "ndjson": "FORMAT json", "parquet": "FORMAT parquet, COMPRESSION zstd"}
+    if fmt not in options:
         raise ValueError(f"unknown format {fmt!r}")
-    options = {"csv": "FORMAT csv, HEADER true", "json": "FORMAT json", "parquet": "FORMAT parquet, COMPRESSION zstd"}
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
         con.register("newsbeam_result", table)

@@ -183,6 +183,11 @@ def parse_text(data: bytes, path: str) -> Iterator[Record]:
     if not body.strip():
         yield RecordError(path, 0, "parse", "empty_text", "the file has no article text", RecordError.excerpt_of(text))
         return
+    from transforms.inputs.feedlists import only_urls
+
+    if only_urls(text):
+        _LOGGER.warning("%s holds nothing but URLs and is read as one article; to poll them as feeds, give "
+                        "it as @%s", path, path)
     yield RawArticle(
         input_path=path, record_index=0, input_format="text", text=body, title=title,
         url=meta.get("url"), published=tuple(v for v in (meta.get("date"), date_from_path(path)) if v),
