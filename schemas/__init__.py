@@ -35,8 +35,9 @@ _RUN = _f("run_id", pa.string(), "Id of the run that wrote the row (also in the 
 _DT = _f("dt", pa.date32(), "Partition date (UTC), stored in the folder name `dt=YYYY-MM-DD`.", False)
 
 ARTICLES = pa.schema([
-    _f("article_id", pa.string(), "Stable id: hash of the canonical URL, else of normalised title and text.", False),
-    _f("url", pa.string(), "Canonical URL (lower-case host, no fragment, no tracking parameters)."),
+    _f("article_id", pa.string(), "Stable id: hash of `url`, else of normalised title and text.", False),
+    _f("url", pa.string(), "Canonical URL (lower-case host, no fragment, no tracking parameters; relative feed links "
+       "resolved). The fragment (else the guid) stays when it tells entries of one feed apart: `entries.php#2`."),
     _f("source", pa.string(), "Publisher or feed title (or source domain)."),
     _f("title", pa.string(), "Headline."),
     _f("authors", pa.list_(pa.string()), "Authors, one per item."),

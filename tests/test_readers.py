@@ -152,6 +152,43 @@ def test_feeds_real_match_golden():
     assert feeds_real_summary() == json.loads((GOLDEN / "feeds_real.json").read_text())
 
 
+def _rss(items: str, link: str = "https://news.example/") -> bytes:
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>{link}</link>{items}'
+            '</channel></rss>').encode()
+
+
+def test_feed_entries_that_share_a_url_keep_apart_by_fragment_or_guid():
+    """A newsletter feed whose entries link to entries.php#1, #2, ... (the canonical URL drops the
+    fragment) gives one article per entry; entries with one link and distinct guids too; the same
+    entry twice stays one article (deduplication counts the repeat); relative links are resolved."""
+    from transforms.inputs.readers import parse_feed
+
+    items = "".join(f"<item><title>Issue {i}</title><link>https://news.example/entries.php#{i}</link>"
+                    f"<description>Entry {i} text.</description></item>" for i in range(1, 101))
+    items += "".join(f"<item><title>Note</title><link>https://news.example/notes</link><guid>n{i}</guid>"
+                     f"<description>Note {i}.</description></item>" for i in range(3))
+    items += ("<item><title>Twice</title><link>https://news.example/twice?utm_source=rss</link><guid>t</guid>"
+              "<description>Same.</description></item>") * 2
+    items += "<item><title>Changelog 11</title><link>/Changelog-11/</link><description>Notes.</description></item>"
+    built = [build_article(r, run_id="t", ingested_at=NOW) for r in parse_feed(_rss(items), "https://news.example/feed.xml")]
+    ids = [a["article_id"] for a in built]
+    assert len(built) == 106 and len(set(ids)) == 105  # only "Twice" repeats
+    assert built[0]["url"] == "https://news.example/entries.php#1" and built[99]["url"].endswith("#100")
+    assert [a["url"] for a in built[100:103]] == ["https://news.example/notes#n0", "https://news.example/notes#n1",
+                                                    "https://news.example/notes#n2"]
+    assert built[103]["url"] == built[104]["url"] == "https://news.example/twice"
+    assert built[105]["url"] == "https://news.example/Changelog-11/"
+    # a file's feed: relative links resolve against the feed's own site link
+    local = [build_article(r, run_id="t", ingested_at=NOW) for r in parse_feed(
+        _rss("<item><title>Rel</title><link>/a/b</link><description>x</description></item>",
+             link="https://site.example/blog/"), "/tmp/feed.xml")]
+    assert local[0]["url"] == "https://site.example/a/b"
+    # an entry alone keeps the plain canonical URL (and the id it had before)
+    (alone,) = parse_feed(_rss("<item><title>A</title><link>https://x.example/p#frag</link><description>y"
+                               "</description></item>"), "https://x.example/feed")
+    assert alone.discriminator is None and build_article(alone, run_id="t", ingested_at=NOW)["url"] == "https://x.example/p"
+
+
 def test_feed_entries_become_text_without_markup_or_script(tmp_path):
     path = tmp_path / "f.rss"
     path.write_text(

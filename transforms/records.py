@@ -33,6 +33,9 @@ class RawArticle:
     authors: Tuple[str, ...] = ()
     source: Optional[str] = None
     language: Optional[str] = None
+    discriminator: Optional[str] = None
+    """Tells apart entries of one feed that share a canonical URL (``entries.php#1``, ``#2``...): their
+    link's fragment, else their guid. Part of the article id, and kept as the URL's fragment."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,7 +14,7 @@ import json
 import logging
 import lzma
 import re
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from transforms.normalise.dates import date_from_path
 from transforms.normalise.text import (
@@ -33,6 +33,7 @@ _LOGGER = logging.getLogger(__name__)
 __all__ = [
     "Record", "FORMATS", "detect_format", "parse_text", "parse_json_document", "parse_json_lines",
     "parse_html", "parse_feed", "strip_site_suffix", "parse_bytes", "read_input", "article_from_mapping",
+    "entry_links", "entry_discriminators",
     "DEFAULT_MAX_FILE_BYTES", "DEFAULT_MAX_LINE_BYTES", "xml_hazard", "MAX_ENTITY_EXPANSION",
 ]
 
@@ -593,6 +594,8 @@ def parse_feed(data: bytes, path: str) -> Iterator[Record]:
     source = normalise_line(html_to_text(feed.get("title") or "")) or None
     language = feed.get("language")
     feed_authors = _split_authors(feed.get("authors") or feed.get("author"))
+    links = entry_links(entries, path, feed.get("link"))
+    discriminators = entry_discriminators(entries, links)
     for index, entry in enumerate(entries):
         content, is_html = _entry_content(entry)
         title = entry.get("title")
@@ -608,10 +611,58 @@ def parse_feed(data: bytes, path: str) -> Iterator[Record]:
                                       entry.get("published_parsed"), entry.get("updated_parsed")) if v)
         yield RawArticle(
             input_path=path, record_index=index, input_format="feed", text=content, is_html=is_html, title=title,
-            url=entry.get("link"), guid=entry.get("id"), published=published,
+            url=links[index], guid=entry.get("id"), published=published,
             authors=_split_authors(entry.get("authors") or entry.get("author")) or feed_authors,
-            source=source, language=language,
+            source=source, language=language, discriminator=discriminators[index],
         )
+
+
+def entry_links(entries: Sequence[Any], path: str, site: Optional[str]) -> List[Optional[str]]:
+    """Each entry's link, absolute: a relative one (``/Changelog-11/``) resolved against the feed's own
+    URL when it was fetched, else the feed's site link (feedparser resolves ``xml:base``, but cannot know
+    where bytes came from)."""
+    from urllib.parse import urljoin
+
+    from transforms.normalise.urls import is_url
+
+    base = path if is_url(path) else (site if site and is_url(site) else None)
+    out: List[Optional[str]] = []
+    for entry in entries:
+        link = (entry.get("link") or "").strip() or None
+        if link and base and not re.match(r"(?i)^[a-z][a-z0-9+.-]*:", link):
+            link = urljoin(base, link)
+        out.append(link)
+    return out
+
+
+def entry_discriminators(entries: Sequence[Any], links: Sequence[Optional[str]]) -> List[Optional[str]]:
+    """For entries of one feed whose links share a canonical URL (the fragment dropped) but which are
+    different entries (another guid or another text): the link's fragment when those differ, else the
+    guid; None for every other entry (and for true repeats, which deduplication counts)."""
+    from urllib.parse import urlsplit
+
+    from transforms.normalise.urls import canonical_url
+
+    groups: Dict[str, List[int]] = {}
+    for i, link in enumerate(links):
+        url = canonical_url(link)
+        if url:
+            groups.setdefault(url, []).append(i)
+    out: List[Optional[str]] = [None] * len(entries)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        fragments = [urlsplit(links[i] or "").fragment for i in members]
+        guids = [(entries[i].get("id") or "").strip() for i in members]
+        texts = [str(entries[i].get("summary") or entries[i].get("title") or "") for i in members]
+        if len(set(guids)) == 1 and len(set(texts)) == 1:
+            continue  # the same entry twice
+        use = fragments if all(fragments) and len(set(fragments)) == len(fragments) else guids
+        if not all(use) or len(set(use)) != len(use):
+            use = [f or g for f, g in zip(fragments, guids)]
+        for i, value in zip(members, use):
+            out[i] = value or None
+    return out
 
 
 # ---------------------------------------------------------------- dispatch

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 from typing import Optional, Union
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from schemas.rows import ArticleRow
 from transforms.normalise.dates import parse_datetime
@@ -13,7 +13,7 @@ from transforms.normalise.text import count_words, html_to_text, looks_like_html
 from transforms.normalise.urls import article_id, canonical_url
 from transforms.records import RawArticle, RecordError
 
-__all__ = ["build_article", "entry_article_id", "MIN_WORDS"]
+__all__ = ["build_article", "entry_article_id", "entry_url", "MIN_WORDS"]
 
 MIN_WORDS = 1
 _MAX_TITLE = 1000
@@ -46,7 +46,7 @@ def build_article(raw: RawArticle, *, run_id: str, ingested_at: _dt.datetime) ->
                            RecordError.excerpt_of(raw.text))
     if title and text.startswith(title + "\n\n"):
         text = text[len(title) + 2:]  # extractors often repeat the headline as the first paragraph
-    url = canonical_url(raw.url) or canonical_url(raw.guid)
+    url = entry_url(raw)
     published_at = None
     for candidate in raw.published:
         published_at = parse_datetime(candidate, now=ingested_at)
@@ -85,5 +85,14 @@ def entry_article_id(raw: RawArticle) -> Optional[str]:
     """The article_id ``raw`` will get when its link decides it (None without a link): known
     before the entry is normalised, so the stream's dedup and the page fetcher's skip of known
     articles can key on it."""
-    url = canonical_url(raw.url) or canonical_url(raw.guid)
+    url = entry_url(raw)
     return article_id(url, None, "") if url else None
+
+
+def entry_url(raw: RawArticle) -> Optional[str]:
+    """The canonical URL of ``raw`` (its link, else its guid), with its :attr:`RawArticle.discriminator`
+    as the fragment when it has one."""
+    url = canonical_url(raw.url) or canonical_url(raw.guid)
+    if url and raw.discriminator:
+        url = f"{url}#{quote(raw.discriminator, safe='')}"
+    return url
