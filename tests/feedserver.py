@@ -103,6 +103,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         path = self.path
         with srv.lock:
             srv.requests.append((path, dict(self.headers)))
+            srv.times.append(time.monotonic())
             spec = srv.routes.get(path.split("?", 1)[0])
             if isinstance(spec, list):  # answers in turn; the last one repeats
                 spec = spec.pop(0) if len(spec) > 1 else spec[0]
@@ -196,6 +197,8 @@ class FeedServer:
     def __init__(self):
         self.routes: Dict[str, object] = {}
         self.requests: List[Tuple[str, Dict[str, str]]] = []
+        self.times: List[float] = []
+        """When each request arrived (time.monotonic), in the order of ``requests``."""
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.on_request = None

@@ -249,6 +249,43 @@ def test_fetch_articles_uses_the_page_and_keeps_the_summary_on_failure(server, t
                     equal_to([(server.url("/f.xml"), 1, "fetch", "http_status", True)]), label="CheckErrors")
 
 
+def test_fetch_articles_honours_robots_txt_and_its_crawl_delay(server, tmp_path):
+    """A page robots.txt disallows keeps the feed's summary and is one robots_disallowed row; robots.txt
+    is fetched once per host; its Crawl-delay slows the host when longer than --fetch-delay."""
+    story = " ".join(["The council voted on Tuesday to rebuild the old harbour wall after the storm."] * 6)
+    page = Page(f"<html><body><article><h1>One</h1><p>{story}</p><p>{story}</p></article></body></html>")
+    server.routes["/news/one"] = page
+    server.routes["/news/three"] = page
+    server.routes["/private/two"] = page
+    server.routes["/robots.txt"] = Page("User-agent: *\nDisallow: /private/\nCrawl-delay: 1\n\n"
+                                        "User-agent: otherbot\nDisallow: /\n")
+    items = [("One", server.url("/news/one"), "Summary one."), ("Two", server.url("/private/two"), "Summary two."),
+             ("Three", server.url("/news/three"), "Summary three.")]
+    server.routes["/f.xml"] = Feed(rss("F", items))
+    with TestPipeline(runner=FnApiRunner()) as p:
+        out = p | ReadArticles([server.url("/f.xml")], run_id="r1", ingested_at=NOW, root=str(tmp_path / "root"),
+                               fetch=FAST, fetch_articles=True)
+        assert_that(out["articles"] | beam.Map(lambda a: (a["title"], "harbour wall" in a["text"])),
+                    equal_to([("One", True), ("Two", False), ("Three", True)]), label="CheckArticles")
+        assert_that(out["errors"] | beam.Map(lambda e: (e.record_index, e.stage, e.error_type)),
+                    equal_to([(1, "fetch", "robots_disallowed")]), label="CheckErrors")
+    paths = [p for p, _ in server.requests]
+    assert paths.count("/robots.txt") == 1 and "/private/two" not in paths
+    times = [t for (p, _), t in zip(server.requests, server.times) if p.startswith("/news/")]
+    assert len(times) == 2 and times[1] - times[0] >= 0.99  # Crawl-delay 1 s > --fetch-delay 0
+
+
+def test_robots_txt_missing_forbidden_or_failing(server):
+    from transforms.fetch.robots import RobotsRules
+
+    fetcher = Fetcher(FAST, throttle=HostThrottle(0.0))
+    for status, allowed in ((404, True), (410, True), (403, False), (503, False)):
+        server.routes["/robots.txt"] = Status(status)
+        ok, reason = RobotsRules(fetcher).allowed(server.url("/news/x"))
+        assert ok is allowed, status
+        assert (reason is not None) == (status == 503)  # an unreadable robots.txt says why
+
+
 def test_fetched_run_commits_balanced_and_then_gets_304(server, tmp_path):
     server.routes["/a.xml"] = Feed(rss("Feed A", ITEMS), etag='"a1"')
     server.routes["/down.xml"] = Status(503)

@@ -122,6 +122,13 @@ class HostThrottle:
         self._lock = threading.Lock()
         self._host_locks: Dict[str, threading.Lock] = {}
         self._next_start: Dict[str, float] = {}
+        self._host_delay: Dict[str, float] = {}
+
+    def set_delay(self, host: str, delay: float) -> None:
+        """Wait at least ``delay`` seconds between two requests to ``host`` (a robots.txt Crawl-delay);
+        never less than the throttle's own delay."""
+        with self._lock:
+            self._host_delay[host] = max(self.delay, delay)
 
     @classmethod
     def shared(cls, delay: float) -> "HostThrottle":
@@ -141,7 +148,7 @@ class HostThrottle:
             try:
                 yield
             finally:
-                self._next_start[host] = self._clock() + self.delay
+                self._next_start[host] = self._clock() + self._host_delay.get(host, self.delay)
 
 
 class _Decoder:

@@ -5,7 +5,8 @@ stage ``fetch`` is added (an extra row: the entry itself is not lost). Entries w
 already in ROOT are not fetched (they are duplicates anyway).
 
 A failed article page is one error record with the feed URL, the entry's ``record_index`` and its
-``article_id``.
+``article_id``. Publishers' robots.txt is honoured (:mod:`transforms.fetch.robots`): a disallowed page is
+not fetched (``robots_disallowed``) and a ``Crawl-delay`` longer than ``--fetch-delay`` slows the host.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils import shared
 
 from transforms.fetch.client import Fetcher, FetchError, FetchSettings, gunzip_bounded, host_of
+from transforms.fetch.robots import RobotsRules
 from transforms.inputs.readers import parse_html
 from transforms.normalise.articles import entry_article_id
 from transforms.normalise.urls import is_url
@@ -46,9 +48,11 @@ def page_link(entry: RawArticle) -> Optional[str]:
     return link if link and is_url(link) else None
 
 
-def fetch_page(fetcher: Fetcher, entry: RawArticle, max_bytes: int) -> Tuple[RawArticle, Optional[RecordError]]:
+def fetch_page(fetcher: Fetcher, entry: RawArticle, max_bytes: int,
+               robots: Optional[RobotsRules] = None) -> Tuple[RawArticle, Optional[RecordError]]:
     """Fetch the page of ``entry`` (:func:`page_link`) and return the entry with its full text, or
-    the entry unchanged and a ``fetch`` error record."""
+    the entry unchanged and a ``fetch`` error record. With ``robots``, a page its site's robots.txt
+    disallows is not fetched (error ``robots_disallowed``), and a longer ``Crawl-delay`` slows the host."""
     link = page_link(entry)
 
     def failed(kind: str, message: str) -> Tuple[RawArticle, RecordError]:
@@ -57,6 +61,13 @@ def fetch_page(fetcher: Fetcher, entry: RawArticle, max_bytes: int) -> Tuple[Raw
                                   None, entry_article_id(entry))
     if link is None:
         return failed("bad_url", "the entry links to no http(s) page")
+    if robots is not None:
+        allowed, reason = robots.allowed(link)
+        if not allowed:
+            return failed("robots_disallowed", reason or "the site's robots.txt disallows it")
+        delay = robots.crawl_delay(link)
+        if delay is not None and delay > fetcher.throttle.delay:
+            fetcher.throttle.set_delay(host_of(link), delay)
     try:
         response = fetcher.get(link)
         body = gunzip_bounded(response.body, max_bytes)
@@ -109,11 +120,12 @@ class _FetchPagesFn(beam.DoFn):
 
     def setup(self) -> None:
         self._fetcher = Fetcher(self._settings)
+        self._robots = RobotsRules(self._fetcher)  # each host's robots.txt once per worker and run
 
     def process(self, element: Any) -> Iterator[Any]:
         entries = element[1] if self._grouped else [element]
         for entry in entries:
-            article, error = fetch_page(self._fetcher, entry, self._settings.max_decompressed_bytes)
+            article, error = fetch_page(self._fetcher, entry, self._settings.max_decompressed_bytes, self._robots)
             if error is not None:
                 self._failed.inc()
                 yield beam.pvalue.TaggedOutput(ERRORS_TAG, error)
