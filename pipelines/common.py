@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "UsageError", "iso_date", "positive_int", "duration", "add_logging_flags", "check_beam_args", "check_dataset_command",
-    "check_spacy_model", "expand_patterns", "prepare_output", "pipeline_options",
+    "check_spacy_model", "expand_patterns", "prepare_output", "pipeline_options", "absolute_inputs",
+    "is_local_path", "warn_local_paths",
 ]
 
 
@@ -147,14 +148,50 @@ def expand_patterns(patterns: Sequence[str]) -> List[str]:
     return out
 
 
+def is_local_path(pattern: str) -> bool:
+    """True for a path on this machine's disk (no ``scheme://``, not a feed URL); ``@list`` counts by its path."""
+    path = pattern[1:] if pattern.startswith("@") else pattern
+    return "://" not in path
+
+
+def absolute_inputs(patterns: Sequence[str]) -> List[str]:
+    """``patterns`` with local paths made absolute (``@list`` keeps its ``@``): the pipeline's workers
+    may run in another working directory (Beam's portable runners, a worker pool), and must find the
+    same files."""
+    out = []
+    for p in patterns:
+        if is_local_path(p):
+            at = "@" if p.startswith("@") else ""
+            p = at + os.path.abspath(os.path.expanduser(p[len(at):]))
+        out.append(p)
+    return out
+
+
+def warn_local_paths(patterns: Sequence[str], runner: Optional[str], what: str = "input") -> None:
+    """With a runner whose workers may be other machines (anything but the local runners), say which
+    local paths those workers must be able to read."""
+    if not runner or runner in ("DirectRunner", "FnApiRunner", "BundleBasedDirectRunner", "PortableRunner"):
+        return
+    import logging
+
+    for p in patterns:
+        if is_local_path(p):
+            logging.getLogger("newsbeam").warning(
+                "%s %s is a path on this machine: %s's workers read it there, so it must exist on every worker "
+                "(use a gs://, s3:// or other shared URL)", what, p, runner)
+
+
 def prepare_output(output: Optional[str]) -> str:
-    """The dataset root of ``--output``, created and proven writable; :class:`UsageError` when it
-    is missing or cannot be written."""
+    """The dataset root of ``--output``, created and proven writable (a local path made absolute: the
+    workers may run elsewhere, see :func:`absolute_inputs`); :class:`UsageError` when it is missing or
+    cannot be written."""
     from transforms.storage.sink import ensure_writable
 
     if not output:
         raise UsageError("--output ROOT is required")
     root = output.rstrip("/") or output
+    if is_local_path(root):
+        root = os.path.abspath(os.path.expanduser(root))
     try:
         ensure_writable(root)
     except (OSError, ImportError, ValueError) as exc:

@@ -70,7 +70,8 @@ def _read_if_record(err: RecordError) -> List[Tuple[str, int]]:
 def build_stream(ticks, feeds: List[str], *, root: str, job_id: str, fetch: FetchSettings,
                  window: float = DEFAULT_WINDOW, dedup_ttl: float = DEFAULT_DEDUP_TTL, fetch_articles: bool = False,
                  max_rows_per_file: int = DEFAULT_MAX_ROWS_PER_FILE, options: Optional[Dict[str, Any]] = None,
-                 nlp: bool = True, spacy_model: Optional[str] = None, nlp_batch_size: int = DEFAULT_NLP_BATCH_SIZE):
+                 nlp: bool = True, spacy_model: Optional[str] = None, nlp_batch_size: int = DEFAULT_NLP_BATCH_SIZE,
+                 expire_dedup: bool = True):
     """Wire the streaming pipeline onto ``ticks`` (a PCollection of timestamps in the global
     window); returns the PCollection of window manifests. With ``nlp`` (the default) every
     window also gets its ``entities`` and ``events`` (see :func:`build_from_entries`)."""
@@ -81,23 +82,26 @@ def build_stream(ticks, feeds: List[str], *, root: str, job_id: str, fetch: Fetc
     return build_from_entries(polled.raw, feeds, root=root, job_id=job_id, fetch=fetch, window=window,
                               dedup_ttl=dedup_ttl, fetch_articles=fetch_articles, max_rows_per_file=max_rows_per_file,
                               options=options, extra=extra, nlp=nlp, spacy_model=spacy_model,
-                              nlp_batch_size=nlp_batch_size)
+                              nlp_batch_size=nlp_batch_size, expire_dedup=expire_dedup)
 
 
 def build_from_entries(raw, feeds: List[str], *, root: str, job_id: str, fetch: Optional[FetchSettings] = None,
                        window: float = DEFAULT_WINDOW, dedup_ttl: float = DEFAULT_DEDUP_TTL,
                        fetch_articles: bool = False, max_rows_per_file: int = DEFAULT_MAX_ROWS_PER_FILE,
                        options: Optional[Dict[str, Any]] = None, extra: Sequence[Any] = (), nlp: bool = True,
-                       spacy_model: Optional[str] = None, nlp_batch_size: int = DEFAULT_NLP_BATCH_SIZE):
+                       spacy_model: Optional[str] = None, nlp_batch_size: int = DEFAULT_NLP_BATCH_SIZE,
+                       expire_dedup: bool = True):
     """Everything after polling: raw entries (timestamped, global window) to window manifests.
     ``extra`` are already tagged PCollections (errors, polls) that join the windows. Every raw
     entry counts as one record read (``("read", 1)``), before deduplication and normalisation.
+    ``expire_dedup=False``: the dedup state is kept for the whole (bounded) run (see
+    :class:`transforms.storage.dedup.DedupEntries`).
 
     With ``nlp``, the windowed articles also go through :class:`transforms.nlp.analyse.AnalyseArticles`
     (the batch pipeline's entity and event extraction; its batches never cross a window) and
     their rows, errors and skipped (non-English) counts join their window's commit."""
     tagged = list(extra) + [raw | "CountRecordsRead" >> beam.Map(lambda _: ("read", 1))]
-    unique = raw | "DedupEntries" >> DedupEntries(dedup_ttl, root, job_id)
+    unique = raw | "DedupEntries" >> DedupEntries(dedup_ttl, root, job_id, expire=expire_dedup)
     raw = unique.raw
     if fetch_articles:
         pages = raw | "FetchArticles" >> FetchArticlePages(fetch or FetchSettings(), root=None, grouped=False)

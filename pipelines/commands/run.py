@@ -14,12 +14,14 @@ from typing import Any, Dict, List
 
 from pipelines.common import (
     UsageError,
+    absolute_inputs,
     add_logging_flags,
     check_beam_args,
     check_spacy_model,
     expand_patterns,
     pipeline_options,
     prepare_output,
+    warn_local_paths,
 )
 
 _LOGGER = logging.getLogger("newsbeam")
@@ -79,7 +81,9 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
     if not args.output:
         raise UsageError("--output ROOT is required")
     check_beam_args(beam_args, "run")
-    expand_patterns(args.inputs)  # missing files and bad feed lists fail now, with one line
+    inputs = absolute_inputs(args.inputs)  # workers may run in another folder (portable runners)
+    expand_patterns(inputs)  # missing files and bad feed lists fail now, with one line
+    warn_local_paths(inputs + [args.output], args.runner)
     check_spacy_model(args)
     root = prepare_output(args.output)
     # Runs on one ROOT take turns (see transforms.storage.locks.run_lock): recovery, deduplication
@@ -97,11 +101,11 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
                     "max_file_bytes": args.max_file_bytes, "max_line_bytes": args.max_line_bytes,
                     "max_rows_per_file": args.max_rows_per_file, "nlp": not args.skip_nlp,
                     "spacy_model": args.spacy_model, "nlp_batch_size": args.nlp_batch_size}
-        _LOGGER.info("run %s: %d input(s) -> %s", run_id, len(args.inputs), root)
+        _LOGGER.info("run %s: %d input(s) -> %s", run_id, len(inputs), root)
         started = time.monotonic()
         pipeline = beam.Pipeline(runner=make_runner(args.runner is None, "DEBUG" if args.verbose > 1 else "WARNING"),
                                  options=options)
-        build_batch(pipeline, list(args.inputs), root=root, run_id=run_id, ingested_at=ingested_at, options=recorded,
+        build_batch(pipeline, inputs, root=root, run_id=run_id, ingested_at=ingested_at, options=recorded,
                     max_file_bytes=args.max_file_bytes, max_line_bytes=args.max_line_bytes,
                     max_rows_per_file=args.max_rows_per_file, nlp=not args.skip_nlp, spacy_model=args.spacy_model,
                     nlp_batch_size=args.nlp_batch_size, fetch=fetch,

@@ -110,7 +110,10 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
     ticks = periodic_ticks(pipeline, start=start, interval=args.interval, stop=stop)
     build_stream(ticks, feeds, root=root, job_id=job_id, fetch=fetch, window=args.window, dedup_ttl=args.dedup_ttl,
                  fetch_articles=args.fetch_articles, max_rows_per_file=args.max_rows_per_file, options=recorded,
-                 nlp=not args.skip_nlp, spacy_model=args.spacy_model, nlp_batch_size=args.nlp_batch_size)
+                 nlp=not args.skip_nlp, spacy_model=args.spacy_model, nlp_batch_size=args.nlp_batch_size,
+                 # a bounded run shorter than the ttl never needs to forget an entry (and the local runners
+                 # would fire every expiry between two polls)
+                 expire_dedup=not (args.ticks and args.ticks * args.interval <= args.dedup_ttl))
     _LOGGER.info("stream %s: %d feeds every %gs, %gs windows -> %s", job_id, len(feeds), args.interval,
                  args.window, root)
     result = pipeline.run()

@@ -99,8 +99,10 @@ class _StreamDedupFn(beam.DoFn):
     SEEN = userstate.ReadModifyWriteStateSpec("seen", BooleanCoder())
     EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
 
-    def __init__(self, ttl: float, root: Optional[str], handle: shared.Shared, job_id: Optional[str] = None):
+    def __init__(self, ttl: float, root: Optional[str], handle: shared.Shared, job_id: Optional[str] = None,
+                 expire: bool = True):
         self._ttl = Duration.of(ttl)
+        self._expire = expire
         self._root = root
         self._job_id = job_id
         self._handle = handle
@@ -114,7 +116,8 @@ class _StreamDedupFn(beam.DoFn):
     def process(self, element: Tuple[str, RawArticle], ts: Any = beam.DoFn.TimestampParam,
                 seen: Any = beam.DoFn.StateParam(SEEN), expiry: Any = beam.DoFn.TimerParam(EXPIRY)) -> Iterator[Any]:
         key, raw = element
-        expiry.set(ts + self._ttl)  # every sighting keeps the key for another ttl
+        if self._expire:
+            expiry.set(ts + self._ttl)  # every sighting keeps the key for another ttl
         if seen.read():
             self._dropped.inc()
             yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, "in_stream")
@@ -133,17 +136,22 @@ class _StreamDedupFn(beam.DoFn):
 @beam.typehints.with_input_types(RawArticle)
 class DedupEntries(beam.PTransform[beam.PCollection[Any], beam.pvalue.DoOutputsTuple]):
     """Raw entries (global window) to first sightings (``raw``) and one ``duplicates`` element
-    (the reason) per dropped entry. See the module notes for the expiry."""
+    (the reason) per dropped entry. See the module notes for the expiry; ``expire=False`` keeps every
+    key for the whole run (a bounded run shorter than ``ttl``: the local runners move the watermark to
+    the end between two polls of a bounded ``PeriodicImpulse``, which would fire every expiry at once and
+    let the next poll's entries through again)."""
 
-    def __init__(self, ttl: float, root: Optional[str] = None, job_id: Optional[str] = None) -> None:
+    def __init__(self, ttl: float, root: Optional[str] = None, job_id: Optional[str] = None,
+                 expire: bool = True) -> None:
         super().__init__()
         self._ttl = ttl
         self._root = root
         self._job_id = job_id
+        self._expire = expire
 
     def expand(self, raw: beam.PCollection[Any]) -> beam.pvalue.DoOutputsTuple:
         return (raw
                 | "KeyByEntry" >> beam.Map(lambda r: (entry_key(r), r)).with_output_types(Tuple[str, Any])
                 | "FirstSighting" >> beam.ParDo(
-                    _StreamDedupFn(self._ttl, self._root, shared.Shared(), self._job_id)).with_outputs(
+                    _StreamDedupFn(self._ttl, self._root, shared.Shared(), self._job_id, self._expire)).with_outputs(
                     DUPLICATES_TAG, main="raw"))
