@@ -518,6 +518,15 @@ def render_report(result: Dict[str, Any]) -> str:
         for note in p.get("notes", []):
             out.append(f"  {note}")
         out.append("")
+    if result.get("root_sizes"):
+        out.append("Dataset size: newsbeam run --skip-nlp of new articles against a ROOT already holding N articles "
+                   "(synthetic, cached; fresh copy per run), median of n; the id index reads the buckets of the new "
+                   "ids only")
+        out.append(format_table(["ROOT articles", "input", "wall s", "peak RSS MB", "time vs empty ROOT",
+                                 "RSS vs empty ROOT"],
+                                [[x["root_articles"], x["input"], x["wall_s"], x["peak_rss_mb"], x["time_vs_empty"],
+                                  x["rss_vs_empty"]] for x in result["root_sizes"]]))
+        out.append("")
     if p.get("story_state_scaling"):
         out.append("Story step of one run against ROOT's story state (the state holds the 30-day horizon, not ROOT): "
                    "cold = a new process (reads the snapshot and deltas), warm = the next watch tick or stream "
@@ -900,6 +909,85 @@ def story_state_scaling(profiles: Sequence[Any], work: Path) -> List[Dict[str, A
     return out
 
 
+ROOT_SIZES = (0, 100_000, 1_000_000)
+"""Articles already in ROOT for the dataset-size rows (built synthetically, cached under bench-results/cache)."""
+
+
+def synthetic_root(path: Path, articles: int, per_file: int = 2_000, days: int = 365) -> None:
+    """A committed ROOT of ``articles`` small articles over ``days`` partitions, in files of ``per_file``
+    rows, as frequent runs leave it, with its id index (built from the files, as an older ROOT gets it)."""
+    import hashlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import schemas
+    from transforms.storage.idindex import rebuild_index
+    from transforms.storage.sink import commit_run
+
+    schema = schemas.file_schema("articles")
+    ingested = _dt.datetime(2025, 1, 1, tzinfo=_dt.timezone.utc)
+    n = 0
+    file_no = 0
+    while n < articles:
+        size = min(per_file, articles - n)
+        day = _dt.date(2024, 1, 1) + _dt.timedelta(days=file_no % days)
+        ids = [hashlib.sha256(f"synthetic-{i}".encode()).hexdigest()[:32] for i in range(n, n + size)]
+        columns = {name: pa.nulls(size, schema.field(name).type) for name in schema.names}
+        columns.update(article_id=pa.array(ids), text=pa.array([f"Synthetic article {i}." for i in range(n, n + size)]),
+                       word_count=pa.array([3] * size, pa.int32()), content_hash=pa.array(ids),
+                       input_path=pa.array(["synthetic"] * size), input_format=pa.array(["text"] * size),
+                       record_index=pa.array(list(range(size)), pa.int32()),
+                       dt_is_ingest_date=pa.array([False] * size), ingested_at=pa.array([ingested] * size,
+                                                                                         schema.field("ingested_at").type),
+                       run_id=pa.array(["synthetic"] * size))
+        folder = path / "articles" / f"dt={day.isoformat()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table([columns[c] for c in schema.names], schema=schema),
+                       folder / f"part-synthetic-{file_no:05d}.parquet", compression="zstd")
+        n += size
+        file_no += 1
+    commit_run(str(path), "synthetic", [], {"run_id": "synthetic", "note": "bench: synthetic articles"})
+    rebuild_index(str(path))
+
+
+def root_size_rows(corpora: Path, work: Path, cache: Path, repeat: int = 2) -> List[Dict[str, Any]]:
+    """``newsbeam run --skip-nlp`` of 1 and of 1,000 new articles against ROOTs holding :data:`ROOT_SIZES`
+    articles (each run on a fresh copy of the cached ROOT); medians of ``repeat``."""
+    one = work / "root-size-1.jsonl"
+    thousand = work / "root-size-1000.jsonl"
+    replicate_jsonl(corpora / "voa" / "voa_stories.jsonl", thousand, times=12)
+    lines = thousand.read_text(encoding="utf-8").splitlines()[:1000]
+    thousand.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    one.write_text(lines[0] + "\n", encoding="utf-8")
+    rows = []
+    for size in ROOT_SIZES:
+        base = cache / f"root-{size}"
+        if size and not (base / "_runs" / "synthetic.json").exists():
+            shutil.rmtree(base, ignore_errors=True)
+            synthetic_root(base, size)
+        for label, src in (("1 article", one), ("1,000 articles", thousand)):
+            walls, peaks = [], []
+            for r in range(repeat):
+                root = work / f"root-size-{size}-{r}"
+                shutil.rmtree(root, ignore_errors=True)
+                if size:
+                    shutil.copytree(base, root)
+                m = measure([sys.executable, "-m", "pipelines", "run", str(src), "--output", str(root), "-q",
+                             "--skip-nlp"])
+                if m["rc"] != 0:
+                    raise RuntimeError(f"root-size run failed: {m['stderr'][-2000:]}")
+                walls.append(m["wall_s"])
+                peaks.append(m["peak_rss_mb"])
+                shutil.rmtree(root, ignore_errors=True)
+            rows.append({"root_articles": size, "input": label, "wall_s": median(walls), "peak_rss_mb": median(peaks)})
+    for row in rows:
+        empty = next(r for r in rows if r["input"] == row["input"] and r["root_articles"] == 0)
+        row["time_vs_empty"] = row["wall_s"] / empty["wall_s"]
+        row["rss_vs_empty"] = row["peak_rss_mb"] / empty["peak_rss_mb"]
+    return rows
+
+
 def run_profile(jsonl: Path, model: str, work: Path) -> Dict[str, Any]:
     """:func:`profile_stages` in a child process (the bench process stays free of models)."""
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "_profile", model, str(jsonl), str(work)],
@@ -1068,6 +1156,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         profile = run_profile(paths[f"voa{HEADLINE_SCALE}"][0] / "voa.jsonl", model, work)
         profile_seconds = time.monotonic() - t
         _log(f"per-stage profile done in {profile_seconds:.1f} s", started)
+        t = time.monotonic()
+        root_sizes = root_size_rows(args.corpora, work, args.results_dir / "cache")
+        _log(f"dataset-size rows done in {time.monotonic() - t:.1f} s", started)
         rounds = 1
         for repeat in range(2, args.repeats + 1):
             if time.monotonic() - started + round_seconds * 1.15 > budget:
@@ -1088,6 +1179,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         result = build_result(machine=machine, started_at=started_at.isoformat(timespec="seconds"),
                               finished_at=finished_at.isoformat(timespec="seconds"), elapsed_s=elapsed,
                               inputs=inputs, runs=runs, baselines=baselines, profile=profile, notes=notes)
+        result["root_sizes"] = root_sizes
         problems = validate_result(result)
         if problems:
             raise RuntimeError(f"bench result does not follow {SCHEMA}: {problems}")

@@ -23,6 +23,7 @@ from transforms.normalise.stage import Normalise
 from transforms.normalise.urls import is_url
 from transforms.records import RecordError, error_row
 from transforms.storage.dedup import DUPLICATES_TAG, Deduplicate
+from transforms.storage.dedup import STAGED_TAG as INDEX_TAG
 from transforms.storage.manifest import RECORD_STAGES, make_manifest
 from transforms.storage.write import CommitRun, Counted, WriteTable
 
@@ -134,10 +135,10 @@ def build_batch(pipeline: beam.Pipeline, patterns: List[str], *, root: str, run_
     read = pipeline | "ReadArticles" >> ReadArticles(patterns, run_id=run_id, ingested_at=ingested_at, root=root,
                                                      fetch=fetch, fetch_articles=fetch_articles, **read_kwargs)
     unique = read["articles"] | "Deduplicate" >> Deduplicate(root, run_id)
-    articles = unique.articles
+    articles = unique["articles"]
     record_errors = read["errors"]
     write_kwargs = {"max_rows": max_rows_per_file} if max_rows_per_file else {}
-    staged = []
+    staged = [unique[INDEX_TAG]]  # the new articles' ids, into the id index with the commit
     counts = {}
     if nlp:
         from transforms.nlp.analyse import ENTITY_EXTRACTOR, EVENT_EXTRACTOR, AnalyseArticles

@@ -48,13 +48,16 @@ def test_deduplicate_within_run_and_against_root(tmp_path):
     old = {"article_id": "old", "input_path": "x", "record_index": 0}
     staged = write_part(root, "articles", "r0", "2020-01-01", [_article_row("old")], "w")
     commit_run(root, "r0", [staged], {"run_id": "r0"})
+    from transforms.storage.idindex import ensure_index
+
+    assert ensure_index(root) == (True, 1)  # r0 wrote no ids into the index: rebuilt, as a run's start does
     rows = [dict(_article_row("a"), input_path="b", record_index=0), dict(_article_row("a"), input_path="a", record_index=5),
             _article_row("old"), _article_row("new")]
     with make_pipeline() as p:
         out = p | beam.Create(rows) | Deduplicate(root, "r1")
-        assert_that(out.articles | beam.Map(lambda a: (a["article_id"], a["input_path"], a["record_index"])),
+        assert_that(out["articles"] | beam.Map(lambda a: (a["article_id"], a["input_path"], a["record_index"])),
                     equal_to([("a", "a", 5), ("new", "in", 0)]), label="CheckKept")
-        assert_that(out.duplicates | beam.Map(lambda d: (d["article_id"], d["reason"])),
+        assert_that(out["duplicates"] | beam.Map(lambda d: (d["article_id"], d["reason"])),
                     equal_to([("a", "in_run"), ("old", "in_root")]), label="CheckDuplicates")
     assert old["article_id"] in existing_article_ids(root)
 

@@ -470,7 +470,8 @@ def test_dates_are_null_or_sane_and_partitions_stay_inside_root(tmp_path):
                  "year-9999", "far-epoch-ms", "negative-epoch", "next-week", "path-escape", "slash-date", "Old",
                  "Future", "Impossible"):
         assert by_title[name] is None, name
-    folders = {p.relative_to(root).as_posix() for p in root.glob("*/*") if p.is_dir() and not p.name.startswith("_")}
+    folders = {p.relative_to(root).as_posix() for p in root.glob("*/*")
+               if p.is_dir() and not p.name.startswith("_") and not p.parent.name.startswith("_")}
     assert all(re.fullmatch(r"(articles|errors)/dt=(19[7-9]\d|20\d\d)-\d\d-\d\d", f) for f in folders), folders
 
 

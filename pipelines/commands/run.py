@@ -73,6 +73,7 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
         from pipelines.local_runner import make_runner
         from pipelines.options import FetchOptions, fetch_settings_from_options
         from transforms.fetch.state import compact_validators
+        from transforms.storage.idindex import INDEX_DIR, ensure_index, merge_buckets
         from transforms.storage.locks import run_lock
         from transforms.storage.manifest import new_run_id
         from transforms.storage.sink import load_manifest, recover, remove_orphans
@@ -81,8 +82,8 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
     if not args.output:
         raise UsageError("--output ROOT is required")
     check_beam_args(beam_args, "run")
+    expand_patterns(args.inputs)  # missing files and bad feed lists fail now, with one line (as the user wrote them)
     inputs = absolute_inputs(args.inputs)  # workers may run in another folder (portable runners)
-    expand_patterns(inputs)  # missing files and bad feed lists fail now, with one line
     warn_local_paths(inputs + [args.output], args.runner)
     check_spacy_model(args)
     root = prepare_output(args.output)
@@ -92,6 +93,7 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
                                                                 "to finish (%s)", root, holder)):
         recover(root)
         remove_orphans(root)
+        ensure_index(root)  # a committed run missing from the id index (an older version wrote it): rebuild
 
         ingested_at = _dt.datetime.now(_dt.timezone.utc)
         run_id = args.run_id or new_run_id(ingested_at)
@@ -116,6 +118,7 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
         if manifest is None:
             raise RuntimeError(f"the run finished but wrote no manifest under {root}/_runs")
         compact_validators(root)  # fold this run's HTTP validators into ROOT/_state/http.json
+        merge_buckets(root, {f["dt"] for f in manifest["files"] if f["table"] == INDEX_DIR and f["dt"]})
         prune_states(root)  # the story states before the previous one
         print(summary(manifest, root, time.monotonic() - started))
     return 0 if manifest["counts"]["balanced"] else 1

@@ -75,6 +75,7 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
     from pipelines.options import fetch_settings_from_options
     from pipelines.streaming import build_stream, periodic_ticks
     from transforms.normalise.urls import is_url
+    from transforms.storage.idindex import ensure_index
     from transforms.storage.sink import recover
 
     if not args.output:
@@ -94,6 +95,7 @@ def main(args: argparse.Namespace, beam_args: List[str]) -> int:
         raise UsageError(f"stream polls feed URLs only, not {not_urls[0]!r} (use 'newsbeam run' for files)")
     root = prepare_output(args.output)
     recover(root)
+    ensure_index(root)
 
     flags = list(beam_args) + ([f"--runner={args.runner}"] if args.runner else [])
     options = PipelineOptions(flags)

@@ -160,12 +160,14 @@ def _run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: i
     from pipelines.options import fetch_settings_from_options
     from transforms.fetch.state import compact_validators, due_feeds, load_backoff, save_backoff, update_backoff
     from transforms.normalise.urls import is_url
+    from transforms.storage.idindex import INDEX_DIR, ensure_index, merge_buckets
     from transforms.storage.manifest import new_run_id
     from transforms.storage.sink import load_manifest, recover
     from transforms.stories.state import prune_states
 
     started = time.monotonic()
     recover(root)
+    ensure_index(root)
     feeds = expand_patterns(args.feeds)
     urls = [f for f in feeds if is_url(f)]
     now = _dt.datetime.now(_dt.timezone.utc)
@@ -198,6 +200,7 @@ def _run_tick(args: argparse.Namespace, beam_args: List[str], root: str, tick: i
     # The run has committed: its validators may now be trusted, and its failures counted.
     compact_validators(root)
     prune_states(root)  # the story states before the previous one
+    merge_buckets(root, {f["dt"] for f in manifest["files"] if f["table"] == INDEX_DIR and f["dt"]})
     failed = feed_failures(root, manifest, due_urls)
     after = _dt.datetime.now(_dt.timezone.utc)
     save_backoff(root, update_backoff(backoff, due_urls, failed, after, base=args.interval, cap=args.max_backoff))

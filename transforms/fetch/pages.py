@@ -11,11 +11,10 @@ not fetched (``robots_disallowed``) and a ``Crawl-delay`` longer than ``--fetch-
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from apache_beam.utils import shared
 
 from transforms.fetch.client import Fetcher, FetchError, FetchSettings, gunzip_bounded, host_of
 from transforms.fetch.robots import RobotsRules
@@ -88,24 +87,23 @@ def fetch_page(fetcher: Fetcher, entry: RawArticle, max_bytes: int,
 # ------------------------------------------------------------------ DoFns and transforms
 
 class _SkipKnownFn(beam.DoFn):
-    """Entries whose article is already in ROOT go on unfetched (they are duplicates anyway)."""
+    """Entries whose article is already in ROOT go on unfetched (they are duplicates anyway): a batch of
+    entries is looked up in ROOT's id index at once (:func:`transforms.storage.idindex.known`)."""
 
-    def __init__(self, root: Optional[str], tag: str, handle: shared.Shared):
+    def __init__(self, root: Optional[str]):
         self._root = root
-        self._tag = tag
-        self._handle = handle
 
-    def setup(self) -> None:
-        from transforms.storage.ids import shared_article_ids
+    def process(self, batch: List[RawArticle]) -> Iterator[Any]:
+        from transforms.storage.idindex import known
 
-        self._known = shared_article_ids(self._handle, self._root, scope=self._tag)
-
-    def process(self, raw: RawArticle) -> Iterator[Any]:
-        link = page_link(raw)
-        if link is not None and entry_article_id(raw) not in self._known:
-            yield beam.pvalue.TaggedOutput("fetch", (host_of(link), raw))
-        else:
-            yield raw
+        ids = {id(raw): entry_article_id(raw) for raw in batch}
+        present = known(self._root, [i for i in ids.values() if i]) if self._root else set()
+        for raw in batch:
+            link = page_link(raw)
+            if link is not None and ids[id(raw)] not in present:
+                yield beam.pvalue.TaggedOutput("fetch", (host_of(link), raw))
+            else:
+                yield raw
 
 
 class _FetchPagesFn(beam.DoFn):
@@ -153,8 +151,9 @@ class FetchArticlePages(beam.PTransform[beam.PCollection[Any], Dict[str, beam.PC
         self._grouped = grouped
 
     def expand(self, raw: beam.PCollection[Any]) -> Dict[str, beam.PCollection[Any]]:
-        split = raw | "SkipKnownArticles" >> beam.ParDo(_SkipKnownFn(self._root, self._run_id, shared.Shared())).with_outputs(
-            "fetch", main="keep")
+        split = (raw
+                 | "BatchForLookup" >> beam.BatchElements(min_batch_size=1, max_batch_size=500)
+                 | "SkipKnownArticles" >> beam.ParDo(_SkipKnownFn(self._root)).with_outputs("fetch", main="keep"))
         todo = split.fetch
         if self._grouped:
             todo = todo | "GroupPagesByHost" >> beam.GroupByKey()

@@ -1,7 +1,9 @@
-"""Deduplication by article_id, against what ROOT already holds (:mod:`transforms.storage.ids`).
+"""Deduplication by article_id, against what ROOT already holds.
 
 * :class:`Deduplicate` (batch): within the run (one row per article_id, chosen independently of
-  the runner's order) and against ROOT.
+  the runner's order), then against ROOT through the id index (:mod:`transforms.storage.idindex`): the
+  run's articles meet per index bucket, each bucket is read once, and the ids of the new articles are
+  staged into the index for the run's commit. Cost: the buckets the run touches, not the dataset.
 * :class:`DedupEntries` (stream): stateful dedup in the global window, keyed by the entry's
   article id: the first sighting goes on, later ones are dropped. The state expires ``ttl`` after
   the *last* sighting (an event-time timer that every sighting pushes forward), so memory is
@@ -25,11 +27,13 @@ from apache_beam.utils.timestamp import Duration
 from transforms.normalise.articles import entry_article_id
 from transforms.normalise.urls import article_id
 from transforms.records import RawArticle
+from transforms.storage.idindex import bucket_of, known, stage_ids
 from transforms.storage.ids import shared_article_ids
 
-__all__ = ["Deduplicate", "DedupEntries", "pick_first", "entry_key", "DUPLICATES_TAG"]
+__all__ = ["Deduplicate", "DedupEntries", "pick_first", "entry_key", "DUPLICATES_TAG", "STAGED_TAG"]
 
 DUPLICATES_TAG = "duplicates"
+STAGED_TAG = "staged"
 
 
 def pick_first(rows: Iterable[Dict[str, Any]]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
@@ -39,29 +43,42 @@ def pick_first(rows: Iterable[Dict[str, Any]]) -> Tuple[Dict[str, Any], List[Dic
     return ordered[0], ordered[1:]
 
 
-class _DedupFn(beam.DoFn):
-    def __init__(self, root: str, run_id: str, handle: shared.Shared):
-        self._root = root
-        self._run_id = run_id
-        self._handle = handle
+class _PickFirstFn(beam.DoFn):
+    def __init__(self) -> None:
         self._in_run = Metrics.counter("newsbeam", "duplicates_in_run")
-        self._in_root = Metrics.counter("newsbeam", "duplicates_in_root")
-
-    def setup(self) -> None:
-        # One load of ROOT's ids per worker process, shared by all threads of the process.
-        self._existing = shared_article_ids(self._handle, self._root, scope=self._run_id)
 
     def process(self, element: Tuple[str, Iterable[Dict[str, Any]]]) -> Iterator[Any]:
-        article_id, rows = element
+        _, rows = element
         keep, rest = pick_first(rows)
         for row in rest:
             self._in_run.inc()
             yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, _duplicate(row, "in_run"))
-        if article_id in self._existing:
-            self._in_root.inc()
-            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, _duplicate(keep, "in_root"))
-        else:
-            yield keep
+        yield keep
+
+
+class _AgainstRootFn(beam.DoFn):
+    """One index bucket's articles: those ROOT holds become ``in_root`` duplicates, the others go on and
+    their ids are staged into the index (``staged``)."""
+
+    def __init__(self, root: str, run_id: str):
+        self._root = root
+        self._run_id = run_id
+        self._in_root = Metrics.counter("newsbeam", "duplicates_in_root")
+
+    def process(self, element: Tuple[str, Iterable[Dict[str, Any]]]) -> Iterator[Any]:
+        _, rows = element
+        rows = list(rows)
+        present = known(self._root, [r["article_id"] for r in rows])
+        new: Dict[str, str] = {}
+        for row in rows:
+            if row["article_id"] in present:
+                self._in_root.inc()
+                yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, _duplicate(row, "in_root"))
+            else:
+                new[row["article_id"]] = row["dt"].isoformat()
+                yield row
+        for staged in stage_ids(self._root, self._run_id, new):
+            yield beam.pvalue.TaggedOutput(STAGED_TAG, staged)
 
 
 def _duplicate(row: Dict[str, Any], reason: str) -> Dict[str, Any]:
@@ -70,21 +87,28 @@ def _duplicate(row: Dict[str, Any], reason: str) -> Dict[str, Any]:
 
 
 @beam.typehints.with_input_types(Dict[str, Any])
-class Deduplicate(beam.PTransform[beam.PCollection[Any], beam.pvalue.DoOutputsTuple]):
-    """Articles to unique articles (main) and ``duplicates`` (article_id, input_path,
-    record_index, reason ``in_run`` | ``in_root``)."""
+class Deduplicate(beam.PTransform[beam.PCollection[Any], Dict[str, Any]]):
+    """Articles to unique articles (``articles``), ``duplicates`` (article_id, input_path,
+    record_index, reason ``in_run`` | ``in_root``) and the ``staged`` id-index files of the new articles
+    (for :class:`transforms.storage.write.CommitRun`)."""
 
     def __init__(self, root: str, run_id: str):
         super().__init__()
         self._root = root
         self._run_id = run_id
 
-    def expand(self, articles: beam.PCollection[Any]) -> beam.pvalue.DoOutputsTuple:
-        return (articles
-                | "KeyByArticleId" >> beam.Map(lambda row: (row["article_id"], row))
-                | "GroupByArticleId" >> beam.GroupByKey()
-                | "KeepFirst" >> beam.ParDo(_DedupFn(self._root, self._run_id, shared.Shared())).with_outputs(
-                    DUPLICATES_TAG, main="articles"))
+    def expand(self, articles: beam.PCollection[Any]) -> Dict[str, Any]:
+        first = (articles
+                 | "KeyByArticleId" >> beam.Map(lambda row: (row["article_id"], row))
+                 | "GroupByArticleId" >> beam.GroupByKey()
+                 | "KeepFirst" >> beam.ParDo(_PickFirstFn()).with_outputs(DUPLICATES_TAG, main="articles"))
+        checked = (first.articles
+                   | "KeyByIndexBucket" >> beam.Map(lambda row: (bucket_of(row["article_id"]), row))
+                   | "GroupByIndexBucket" >> beam.GroupByKey()
+                   | "AgainstRoot" >> beam.ParDo(_AgainstRootFn(self._root, self._run_id)).with_outputs(
+                       DUPLICATES_TAG, STAGED_TAG, main="articles"))
+        duplicates = (first[DUPLICATES_TAG], checked[DUPLICATES_TAG]) | "FlattenDuplicates" >> beam.Flatten()
+        return {"articles": checked.articles, DUPLICATES_TAG: duplicates, STAGED_TAG: checked[STAGED_TAG]}
 
 
 # ------------------------------------------------------------------ stream

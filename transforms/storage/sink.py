@@ -152,10 +152,10 @@ def recover(root: str) -> List[str]:
     return done
 
 
-def committed_files(root: str, table: str) -> List[str]:
-    """Committed Parquet files of ``table`` (never staged or hidden ones)."""
+def committed_files(root: str, table: str, dt: Optional[str] = None) -> List[str]:
+    """Committed Parquet files of ``table`` (never staged or hidden ones); of partition ``dt`` only, when given."""
     fs, base = filesystem(root)
-    pattern = posixpath.join(base, table, "dt=*", "*.parquet")
+    pattern = posixpath.join(base, table, f"dt={_partition_value(dt)}" if dt else "dt=*", "*.parquet")
     return sorted(p for p in fs.glob(pattern) if not posixpath.basename(p).startswith(("_", ".")))
 
 

@@ -35,6 +35,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.records import error_row
+from transforms.storage.idindex import INDEX_DIR, merge_buckets, stage_ids, stage_marker
 from transforms.storage.locks import run_lock
 from transforms.storage.manifest import make_manifest
 from transforms.storage.sink import StagedFile, commit_run, load_manifest, write_part
@@ -135,11 +136,15 @@ class _CommitWindowFn(beam.DoFn):
                 return
             extra = self._prepare(self._root, run_id, rows) if self._prepare else []
             staged = _write_tables(self._root, run_id, rows.tables, self._max_rows) + list(extra)
+            new_ids = {r["article_id"]: r["dt"].isoformat() for r in rows.tables["articles"]}
+            staged += stage_ids(self._root, run_id, new_ids) + [stage_marker(self._root, run_id)]
             manifest = self._manifest_fn(run_id=run_id, started_at=start.isoformat(), **rows.counts)
             manifest["window"] = {"start": start.isoformat(),
                                   "end": window.end.to_utc_datetime(has_tz=True).isoformat(), "pane": pane.index}
             self._windows.inc()
-            yield commit_run(self._root, run_id, staged, manifest)
+            committed = commit_run(self._root, run_id, staged, manifest)
+            merge_buckets(self._root, {s.dt for s in staged if s.table == INDEX_DIR and s.dt})
+            yield committed
 
 
 @beam.typehints.with_input_types(Tuple[str, Any])

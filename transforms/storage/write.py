@@ -9,6 +9,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows
 
+from transforms.storage.idindex import stage_marker
 from transforms.storage.sink import DEFAULT_MAX_ROWS_PER_FILE, StagedFile, commit_run, new_writer_name, write_part
 
 __all__ = ["WriteTable", "CommitRun", "Counted", "DEFAULT_MAX_BUFFERED_BYTES"]
@@ -153,6 +154,7 @@ class _CommitFn(beam.DoFn):
     def process(self, tally: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
         counts = dict(tally)
         staged: List[StagedFile] = counts.pop(_STAGED)
+        staged.append(stage_marker(self._root, self._run_id))  # the run's ids are in the id index
         manifest = self._make_manifest(**counts)
         yield commit_run(self._root, self._run_id, staged, manifest)
 
