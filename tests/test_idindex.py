@@ -69,11 +69,17 @@ def test_a_run_missing_from_the_index_makes_it_rebuilt(tmp_path):
     assert len(indexed_ids(str(tmp_path))) == 3
 
 
-def test_an_index_hit_the_tables_do_not_confirm_drops_nothing(tmp_path):
+def test_an_index_hit_the_tables_do_not_confirm_drops_nothing(tmp_path, capsys):
+    from pipelines.cli import main
+
     _commit(tmp_path, "r1", [_id(1)], dt="2024-03-05")
+    _commit(tmp_path, "r2", [_id(2)], dt="2024-03-06")
     shutil.rmtree(tmp_path / "articles" / "dt=2024-03-05")  # the article's files removed by hand
     assert _id(1) in indexed_ids(str(tmp_path))
-    assert known(str(tmp_path), [_id(1)]) == set()
+    assert known(str(tmp_path), [_id(1), _id(2)]) == {_id(2)}
+    assert main(["compact", str(tmp_path), "--index"]) == 0  # the index rebuilt from the tables
+    assert "rebuilt the article-id index" in capsys.readouterr().out
+    assert set(indexed_ids(str(tmp_path))) == {_id(2)}
 
 
 def test_buckets_with_many_files_are_merged_without_losing_an_id(tmp_path):

@@ -31,6 +31,8 @@ def register(subparsers) -> None:
     parser.add_argument("--target-bytes", type=positive_int, default=DEFAULT_MAX_BYTES_PER_FILE, metavar="N",
                         help=f"Most bytes of input merged into one file (default {DEFAULT_MAX_BYTES_PER_FILE:,}).")
     parser.add_argument("--dry-run", action="store_true", help="Only print what would be merged.")
+    parser.add_argument("--index", action="store_true",
+                        help="Also rebuild the article-id index from the articles table (runs wait meanwhile).")
     add_logging_flags(parser)
 
 
@@ -56,4 +58,11 @@ def main(args: argparse.Namespace, extra_args: List[str]) -> int:
           f"{sum(r.rows for r in results)} rows unchanged, in {time.monotonic() - started:.1f}s")
     for line in iter_summary(results):
         print(line)
+    if args.index and not args.dry_run:
+        from transforms.storage.idindex import rebuild_index
+        from transforms.storage.locks import run_lock
+
+        with run_lock(args.root):
+            n = rebuild_index(args.root)
+        print(f"newsbeam: rebuilt the article-id index of {args.root}: {n} ids")
     return 0
