@@ -37,7 +37,7 @@ from transforms.records import RecordError
 from transforms.storage.dedup import DUPLICATES_TAG, DedupEntries
 from transforms.storage.manifest import RECORD_STAGES
 from transforms.storage.sink import DEFAULT_MAX_ROWS_PER_FILE
-from transforms.storage.windows import WriteWindows
+from transforms.storage.windows import WriteShards, WriteWindows
 
 __all__ = ["build_stream", "build_from_entries", "periodic_ticks", "DEFAULT_WINDOW", "DEFAULT_DEDUP_TTL"]
 
@@ -120,7 +120,8 @@ def build_from_entries(raw, feeds: List[str], *, root: str, job_id: str, fetch: 
     if nlp:
         from transforms.stories.stage import window_stories
 
-        windowed = (windowed, *_analyse_windowed(windowed, spacy_model, nlp_batch_size)) | "FlattenNlp" >> beam.Flatten()
+        windowed = (windowed, *_analyse_windowed(windowed, spacy_model, nlp_batch_size, root=root, job_id=job_id,
+                                                 max_rows=max_rows_per_file)) | "FlattenNlp" >> beam.Flatten()
         prepare = window_stories
     return windowed | "WriteWindows" >> WriteWindows(root, job_id, max_rows=max_rows_per_file, inputs=list(feeds),
                                                       options=dict(options or {}), prepare=prepare)
@@ -131,9 +132,11 @@ def _articles_of(item: Tuple[str, Any]) -> List[Any]:
     return [value] if kind == "article" else []
 
 
-def _analyse_windowed(windowed, spacy_model: Optional[str], batch_size: int):
+def _analyse_windowed(windowed, spacy_model: Optional[str], batch_size: int, *, root: str, job_id: str,
+                      max_rows: int):
     """The windowed article rows through entity and event extraction, as tagged rows for
-    :class:`transforms.storage.windows.WriteWindows` (an NLP error's ingest time is its window's start)."""
+    :class:`transforms.storage.windows.WriteWindows` (an NLP error's ingest time is its window's start); the
+    entities, most of a window's rows, are written in shards on many workers first (``WriteShards``)."""
     from transforms.nlp.analyse import ENTITY_EXTRACTOR, EVENT_EXTRACTOR, AnalyseArticles
     from transforms.stories.stage import PROFILE_EXTRACTOR, PROFILES_TAG
 
@@ -143,7 +146,7 @@ def _analyse_windowed(windowed, spacy_model: Optional[str], batch_size: int):
                                                        min_batch_size=min(8, batch_size),
                                                        extractors=(ENTITY_EXTRACTOR, EVENT_EXTRACTOR,
                                                                    PROFILE_EXTRACTOR)))
-    return (analysed["entities"] | "TagEntities" >> beam.Map(lambda row: ("entity", row)),
+    return (analysed["entities"] | "WriteEntityShards" >> WriteShards(root, job_id, "entities", max_rows=max_rows),
             analysed["events"] | "TagEvents" >> beam.Map(lambda row: ("event", row)),
             analysed[PROFILES_TAG] | "TagProfiles" >> beam.Map(lambda p: ("profile", p)),
             analysed["errors"] | "TagNlpErrors" >> beam.Map(lambda err: ("error", (err, None))),

@@ -253,3 +253,30 @@ def test_a_bounded_local_run_drops_an_entry_seen_by_an_earlier_poll():
                | DedupEntries(3 * 86400.0, None, "bounded", expire=False))
         assert_that(out.raw | beam.Map(lambda r: r.url), equal_to(["https://news.example/1"]), label="Kept")
         assert_that(out[DUPLICATES_TAG], equal_to(["in_stream"]), label="Dropped")
+
+
+def test_a_window_s_entities_are_written_in_shards_and_committed_with_it(tmp_path):
+    """The entities (most of a window's rows) are written on many workers, one file per partition and
+    shard (a hash of the article id), and committed with the window's articles; the counts add up."""
+    from tests.conftest import CORPORA, need
+
+    stories = [json.loads(line) for line in need(CORPORA / "voa" / "voa_stories.jsonl").read_text().splitlines()[:6]]
+    raws = [RawArticle(input_path="http://feeds.example/a.xml", record_index=i, input_format="feed", text=s["text"],
+                       title=s["title"], url=f"https://news.example/voa-{i}", published=("2026-09-21T14:00:00Z",))
+            for i, s in enumerate(stories)]
+    events = (TestStream().advance_watermark_to(T0)
+              .add_elements([TimestampedValue(r, T0 + 10 + i) for i, r in enumerate(raws)])
+              .advance_watermark_to_infinity())
+    root = tmp_path / "root"
+    with streaming_pipeline() as p:
+        build_from_entries(p | events, ["http://feeds.example/a.xml"], root=str(root), job_id="sh")
+    (manifest,) = [json.loads(f.read_text()) for f in (root / "_runs").glob("*.json")]
+    entity_files = [f for f in manifest["files"] if f["table"] == "entities"]
+    entities = ds.dataset(str(root / "entities"), partitioning="hive").to_table().to_pylist()
+    import re
+
+    assert len(entity_files) >= 2 and all(re.search(r"-s\d{3}-\d{4}\.parquet$", f["path"]) for f in entity_files)
+    assert sum(f["rows"] for f in entity_files) == len(entities) == manifest["tables"]["entities"] > 100
+    assert {e["run_id"] for e in entities} == {manifest["run_id"]} and manifest["counts"]["balanced"]
+    assert len({e["article_id"] for e in entities}) == 6
+    assert not (root / "_staging").exists() or not any((root / "_staging").iterdir())

@@ -17,6 +17,10 @@ The tagged items (``(kind, value)``):
     counts: a dropped duplicate, one feed polled (the manifest's ``files``), non-English articles.
 ``("profile", value)``
     anything a ``prepare`` step needs beside the rows (the story profiles), in :attr:`WindowRows.profiles`.
+``("staged", StagedFile)``
+    a file of the window written beforehand by :class:`WriteShards` (the ``entities`` rows, most of a
+    window's rows: written by many workers, one file per partition and shard), committed with the window;
+    ``("rows", (table, n))`` counts its rows.
 
 The commit holds ROOT's run lock (:class:`transforms.storage.locks.run_lock`): windows and batch runs
 on one ROOT take turns, and ``prepare(root, run_id, rows)``, called under the lock before the
@@ -29,6 +33,7 @@ import collections
 import dataclasses
 import datetime as _dt
 import functools
+import zlib
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import apache_beam as beam
@@ -38,9 +43,9 @@ from transforms.records import error_row
 from transforms.storage.idindex import INDEX_DIR, merge_buckets, stage_ids, stage_marker
 from transforms.storage.locks import run_lock
 from transforms.storage.manifest import make_manifest
-from transforms.storage.sink import StagedFile, commit_run, load_manifest, write_part
+from transforms.storage.sink import DEFAULT_MAX_ROWS_PER_FILE, StagedFile, commit_run, load_manifest, write_part
 
-__all__ = ["WriteWindows", "WindowRows", "tally_window", "window_run_id", "Prepare"]
+__all__ = ["WriteWindows", "WriteShards", "WindowRows", "tally_window", "window_run_id", "Prepare"]
 
 _TABLE_KINDS = {"article": "articles", "entity": "entities", "event": "events"}
 
@@ -51,6 +56,8 @@ class WindowRows:
     tables: Dict[str, List[Dict[str, Any]]]
     counts: Dict[str, Any]
     profiles: List[Any] = dataclasses.field(default_factory=list)
+    staged: List[StagedFile] = dataclasses.field(default_factory=list)
+    """Files :class:`WriteShards` wrote for the window, committed with it."""
 
 
 def window_run_id(start: _dt.datetime, job_id: str, pane_index: int = 0) -> str:
@@ -66,6 +73,8 @@ def tally_window(items: Iterable[Tuple[str, Any]], run_id: str, start: _dt.datet
     duplicates: Dict[str, int] = collections.Counter()
     read = polls = skipped = 0
     profiles: List[Any] = []
+    pre_staged: List[StagedFile] = []
+    pre_rows: Dict[str, int] = collections.Counter()
     for kind, value in items:
         if kind in _TABLE_KINDS:
             tables[_TABLE_KINDS[kind]].append(dict(value, run_id=run_id))
@@ -82,14 +91,19 @@ def tally_window(items: Iterable[Tuple[str, Any]], run_id: str, start: _dt.datet
             skipped += value
         elif kind == "profile":
             profiles.append(value)
+        elif kind == "staged":
+            pre_staged.append(value)
+        elif kind == "rows":
+            pre_rows[value[0]] += value[1]
         else:
             raise ValueError(f"unknown window item kind {kind!r}")
     by_stage = collections.Counter(e["stage"] for e in tables["errors"])
     counts = {"files": polls, "records_read": read, "articles": len(tables["articles"]),
               "duplicates": dict(duplicates), "errors_by_stage": dict(by_stage),
-              "entities": len(tables["entities"]), "events": len(tables["events"]),
+              "entities": len(tables["entities"]) + pre_rows["entities"],
+              "events": len(tables["events"]) + pre_rows["events"],
               "entities_skipped_language": skipped}
-    return WindowRows(tables, counts, profiles)
+    return WindowRows(tables, counts, profiles, pre_staged)
 
 
 def _write_tables(root: str, run_id: str, tables: Dict[str, List[Dict[str, Any]]], max_rows: int) -> List[StagedFile]:
@@ -135,7 +149,8 @@ class _CommitWindowFn(beam.DoFn):
                 yield done
                 return
             extra = self._prepare(self._root, run_id, rows) if self._prepare else []
-            staged = _write_tables(self._root, run_id, rows.tables, self._max_rows) + list(extra)
+            staged = (_write_tables(self._root, run_id, rows.tables, self._max_rows) + list(extra)
+                      + [f for f in rows.staged if "/_staging/" + run_id + "/" in f.staged])
             new_ids = {r["article_id"]: r["dt"].isoformat() for r in rows.tables["articles"]}
             staged += stage_ids(self._root, run_id, new_ids) + [stage_marker(self._root, run_id)]
             manifest = self._manifest_fn(run_id=run_id, started_at=start.isoformat(), **rows.counts)
@@ -147,6 +162,46 @@ class _CommitWindowFn(beam.DoFn):
             yield committed
 
 
+class _WriteShardFn(beam.DoFn):
+    def __init__(self, root: str, job_id: str, table: str, max_rows: int) -> None:
+        self._root = root
+        self._job_id = job_id
+        self._table = table
+        self._max_rows = max_rows
+
+    def process(self, element: Tuple[Tuple[str, int], Iterable[Dict[str, Any]]], window: Any = beam.DoFn.WindowParam,
+                pane: Any = beam.DoFn.PaneInfoParam) -> Iterator[Tuple[str, Any]]:
+        (dt, shard), rows = element
+        run_id = window_run_id(window.start.to_utc_datetime(has_tz=True), self._job_id, pane.index)
+        part = [dict(r, run_id=run_id) for r in rows]
+        for n, i in enumerate(range(0, len(part), self._max_rows)):
+            name = f"{self._table[:2]}{dt.replace('-', '')}-s{shard:03d}-{n:04d}"  # fixed names: a retry overwrites
+            yield "staged", write_part(self._root, self._table, run_id, dt, part[i:i + self._max_rows], name)
+        yield "rows", (self._table, len(part))
+
+
+@beam.typehints.with_input_types(Dict[str, Any])
+@beam.typehints.with_output_types(Tuple[str, Any])
+class WriteShards(beam.PTransform[beam.PCollection[Any], beam.PCollection[Any]]):
+    """Windowed rows of ``table`` to staged files of their window's run, one per partition and shard (a hash
+    of the article id), so a busy window's biggest table is written by many workers; outputs the
+    ``("staged", ...)`` and ``("rows", ...)`` items :class:`WriteWindows` commits with the window."""
+
+    def __init__(self, root: str, job_id: str, table: str, *, shards: int = 16,
+                 max_rows: int = DEFAULT_MAX_ROWS_PER_FILE) -> None:
+        super().__init__()
+        self._fn = _WriteShardFn(root, job_id, table, max_rows)
+        self._shards = shards
+
+    def expand(self, rows: beam.PCollection[Any]) -> beam.PCollection[Any]:
+        shards = self._shards
+        return (rows
+                | "KeyByPartitionAndShard" >> beam.Map(
+                    lambda r: ((r["dt"].isoformat(), zlib.crc32(r["article_id"].encode()) % shards), r))
+                | "GroupShard" >> beam.GroupByKey()
+                | "WriteShard" >> beam.ParDo(self._fn))
+
+
 @beam.typehints.with_input_types(Tuple[str, Any])
 @beam.typehints.with_output_types(Dict[str, Any])
 class WriteWindows(beam.PTransform[beam.PCollection[Any], beam.PCollection[Any]]):
@@ -154,7 +209,9 @@ class WriteWindows(beam.PTransform[beam.PCollection[Any], beam.PCollection[Any]]
     outputs the manifests. ``inputs`` and ``options`` are recorded in every manifest; ``prepare`` is
     called before each commit (see the module notes).
 
-    Cost: a window's items meet on one worker (a single key); a 15-minute window of news is small.
+    Cost: a window's items meet on one worker (a single key): its articles, events and errors (the story
+    step sets their story fields under the run lock, in order) and the file records of the entities, which
+    :class:`WriteShards` wrote on many workers beforehand.
     """
 
     def __init__(self, root: str, job_id: str, *, max_rows: int, inputs: List[str], options: Dict[str, Any],
