@@ -122,3 +122,18 @@ def test_every_committed_run_is_marked_even_with_no_new_article(tmp_path, n):
         build_batch(p, [str(src)], root=str(root), run_id="r1", ingested_at=NOW, nlp=False)
     assert not uncovered_runs(str(root)) and (root / INDEX_DIR / "_runs" / "r1").exists()
     assert len(indexed_ids(str(root))) == n
+
+
+def test_a_hit_is_confirmed_in_its_run_s_files_only_until_a_compaction_merges_them(tmp_path, monkeypatch):
+    from transforms.storage.compact import compact
+
+    for n in range(5):
+        _commit(tmp_path, f"r{n}", [_id(100 + n)])  # five runs, one partition
+    opened = []
+    original = idindex.pq.read_table
+    monkeypatch.setattr(idindex.pq, "read_table", lambda fh, **kw: opened.append(fh.path) or original(fh, **kw))
+    assert known(str(tmp_path), [_id(102)]) == {_id(102)}
+    assert len(opened) == 1 and "part-r2-" in opened[0]
+    monkeypatch.undo()
+    compact(str(tmp_path), ["articles"])  # the five files merged into one named after the compaction
+    assert known(str(tmp_path), [_id(102), _id(104)]) == {_id(102), _id(104)}

@@ -2,7 +2,8 @@
 
 Layout (hidden from readers of the tables)::
 
-    ROOT/_ids/<bb>/<run_id>.ids      the article ids (and their dt) a run committed, bb = the id's first 2 hex digits
+    ROOT/_ids/<bb>/<run_id>.ids      "<article_id> <dt> <run_id>" of the articles a run committed, bb = the id's
+                                     first 2 hex digits
     ROOT/_ids/<bb>/merged-<...>.ids  a bucket's files merged into one
     ROOT/_ids/_runs/<run_id>         one marker per run whose ids are in the index
 
@@ -15,9 +16,10 @@ Never trusted into losing an article:
 
 * **coverage** (:func:`ensure_index`, at every run start): a committed run without a marker (written by an
   older version, or the index was deleted) makes the whole index be rebuilt from the tables;
-* **exact check on hits** (:func:`known`): each line holds the id's ``dt``; an id the index knows is
-  confirmed in the ``articles`` files of that partition before it is counted a duplicate, so an index
-  that holds an id the tables lack (files removed by hand) cannot drop a new article;
+* **exact check on hits** (:func:`known`): each line holds the id's ``dt`` and run; an id the index
+  knows is confirmed in that run's ``articles`` files of that partition (all of the partition's files once
+  a compaction has merged them) before it is counted a duplicate, so an index that holds an id the tables
+  lack (files removed by hand) cannot drop a new article, and a hit costs a file or two, not a partition;
 * a bucket with more than :data:`MAX_FILES` files is merged (:func:`merge_buckets`, after a commit, under
   the run lock); a merge killed half way leaves ids twice, which a set does not mind.
 """
@@ -59,7 +61,7 @@ def stage_ids(root: str, run_id: str, ids: Mapping[str, str]) -> List[StagedFile
     fs, base = filesystem(root)
     by_bucket: Dict[str, List[str]] = collections.defaultdict(list)
     for article_id, dt in ids.items():
-        by_bucket[bucket_of(article_id)].append(f"{article_id} {dt}")
+        by_bucket[bucket_of(article_id)].append(f"{article_id} {dt} {run_id}")
     out = []
     for bb, lines in sorted(by_bucket.items()):
         rel = posixpath.join(INDEX_DIR, bb, f"{run_id}.ids")
@@ -91,13 +93,13 @@ def _read_bucket(fs: fsspec.AbstractFileSystem, base: str, bb: str) -> Dict[str,
         with fs.open(path, "rb") as fh:
             for line in fh.read().decode("ascii").splitlines():
                 if line:
-                    article_id, _, dt = line.partition(" ")
-                    out[article_id] = dt
+                    article_id, _, where = line.partition(" ")
+                    out[article_id] = where
     return out
 
 
 def indexed_ids(root: str, buckets: Optional[Iterable[str]] = None) -> Dict[str, str]:
-    """Every id of the index (of ``buckets`` only, when given) with its ``dt``."""
+    """Every id of the index (of ``buckets`` only, when given) with where it is: ``"<dt> <run_id>"``."""
     fs, base = filesystem(root)
     if buckets is None:
         folder = posixpath.join(base, INDEX_DIR)
@@ -114,14 +116,20 @@ def known(root: str, ids: Iterable[str]) -> Set[str]:
     confirmed in its partition's files (see the module notes)."""
     fs, base = filesystem(root)
     wanted = set(ids)
-    hits: Dict[str, Set[str]] = collections.defaultdict(set)  # dt -> ids
+    hits: Dict[Tuple[str, str], Set[str]] = collections.defaultdict(set)  # (dt, run_id) -> ids
     for bb in sorted({bucket_of(i) for i in wanted}):
-        for article_id, dt in _read_bucket(fs, base, bb).items():
+        for article_id, where in _read_bucket(fs, base, bb).items():
             if article_id in wanted:
-                hits[dt].add(article_id)
+                dt, _, run_id = where.partition(" ")
+                hits[(dt, run_id)].add(article_id)
     confirmed: Set[str] = set()
-    for dt, candidates in hits.items():
-        for path in committed_files(root, "articles", dt=dt):
+    partitions: Dict[str, List[str]] = {}
+    for (dt, run_id), candidates in hits.items():
+        if dt not in partitions:
+            partitions[dt] = committed_files(root, "articles", dt=dt)
+        files = partitions[dt]
+        own = [f for f in files if run_id and posixpath.basename(f).startswith(f"part-{run_id}-")]
+        for path in own or files:  # the run's own files, else (merged by a compaction) the partition's
             with fs.open(path, "rb") as fh:
                 column = pq.read_table(fh, columns=["article_id"]).column("article_id").to_pylist()
             confirmed |= candidates & set(column)
@@ -163,9 +171,9 @@ def rebuild_index(root: str) -> int:
     for path in committed_files(root, "articles"):
         dt = posixpath.basename(posixpath.dirname(path)).partition("=")[2]
         with fs.open(path, "rb") as fh:
-            ids = pq.read_table(fh, columns=["article_id"]).column("article_id").to_pylist()
-        for article_id in ids:
-            by_bucket[bucket_of(article_id)].append(f"{article_id} {dt}")
+            table = pq.read_table(fh, columns=["article_id", "run_id"])
+        for article_id, run_id in zip(table.column("article_id").to_pylist(), table.column("run_id").to_pylist()):
+            by_bucket[bucket_of(article_id)].append(f"{article_id} {dt} {run_id}")
             n += 1
     folder = posixpath.join(base, INDEX_DIR)
     name = f"rebuilt-{secrets.token_hex(4)}.ids"
@@ -204,7 +212,7 @@ def merge_buckets(root: str, buckets: Iterable[str], max_files: int = MAX_FILES)
         files = _bucket_files(fs, base, bb)
         if len(files) <= max_files:
             continue
-        lines = sorted(f"{i} {dt}" for i, dt in _read_bucket(fs, base, bb).items())
+        lines = sorted(f"{i} {where}" for i, where in _read_bucket(fs, base, bb).items())
         name = f"merged-{secrets.token_hex(4)}.ids"
         tmp = posixpath.join(base, INDEX_DIR, bb, f".tmp-{name}")
         _write(fs, tmp, lines)
