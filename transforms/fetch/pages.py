@@ -93,11 +93,16 @@ class _SkipKnownFn(beam.DoFn):
     def __init__(self, root: Optional[str]):
         self._root = root
 
+    def setup(self) -> None:
+        from transforms.storage.idindex import FileIds
+
+        self._files = FileIds()
+
     def process(self, batch: List[RawArticle]) -> Iterator[Any]:
         from transforms.storage.idindex import known
 
         ids = {id(raw): entry_article_id(raw) for raw in batch}
-        present = known(self._root, [i for i in ids.values() if i]) if self._root else set()
+        present = known(self._root, [i for i in ids.values() if i], self._files) if self._root else set()
         for raw in batch:
             link = page_link(raw)
             if link is not None and ids[id(raw)] not in present:

@@ -27,7 +27,7 @@ from apache_beam.utils.timestamp import Duration
 from transforms.normalise.articles import entry_article_id
 from transforms.normalise.urls import article_id
 from transforms.records import RawArticle
-from transforms.storage.idindex import bucket_of, known, stage_ids
+from transforms.storage.idindex import FileIds, bucket_of, known, stage_ids
 from transforms.storage.ids import shared_article_ids
 
 __all__ = ["Deduplicate", "DedupEntries", "pick_first", "entry_key", "DUPLICATES_TAG", "STAGED_TAG"]
@@ -65,10 +65,13 @@ class _AgainstRootFn(beam.DoFn):
         self._run_id = run_id
         self._in_root = Metrics.counter("newsbeam", "duplicates_in_root")
 
+    def setup(self) -> None:
+        self._files = FileIds()  # the buckets' hits confirmed in the same run files: read each once
+
     def process(self, element: Tuple[str, Iterable[Dict[str, Any]]]) -> Iterator[Any]:
         _, rows = element
         rows = list(rows)
-        present = known(self._root, [r["article_id"] for r in rows])
+        present = known(self._root, [r["article_id"] for r in rows], self._files)
         new: Dict[str, str] = {}
         for row in rows:
             if row["article_id"] in present:

@@ -39,7 +39,7 @@ from transforms.storage.sink import StagedFile, committed_files
 
 _LOGGER = logging.getLogger(__name__)
 
-__all__ = ["INDEX_DIR", "MAX_FILES", "bucket_of", "stage_ids", "stage_marker", "known", "ensure_index",
+__all__ = ["INDEX_DIR", "MAX_FILES", "FileIds", "bucket_of", "stage_ids", "stage_marker", "known", "ensure_index",
            "rebuild_index", "merge_buckets", "indexed_ids", "uncovered_runs"]
 
 INDEX_DIR = "_ids"
@@ -111,10 +111,32 @@ def indexed_ids(root: str, buckets: Optional[Iterable[str]] = None) -> Dict[str,
     return out
 
 
-def known(root: str, ids: Iterable[str]) -> Set[str]:
+class FileIds:
+    """The ``article_id`` column of committed ``articles`` files and the file lists of partitions, read
+    once: the lookups of one run (one per index bucket) confirm their hits in the same few files."""
+
+    def __init__(self) -> None:
+        self.partitions: Dict[str, List[str]] = {}
+        self.files: Dict[str, Set[str]] = {}
+
+    def partition(self, root: str, dt: str) -> List[str]:
+        if dt not in self.partitions:
+            self.partitions[dt] = committed_files(root, "articles", dt=dt)
+        return self.partitions[dt]
+
+    def ids(self, fs: fsspec.AbstractFileSystem, path: str) -> Set[str]:
+        if path not in self.files:
+            with fs.open(path, "rb") as fh:
+                self.files[path] = set(pq.read_table(fh, columns=["article_id"]).column("article_id").to_pylist())
+        return self.files[path]
+
+
+def known(root: str, ids: Iterable[str], cache: Optional[FileIds] = None) -> Set[str]:
     """Those of ``ids`` that ROOT's ``articles`` already hold: looked up in their buckets, each hit
-    confirmed in its partition's files (see the module notes)."""
+    confirmed in its partition's files (see the module notes). ``cache`` keeps the files read for the
+    next lookup of the same run (committed files never change; a run's lock keeps others from adding)."""
     fs, base = filesystem(root)
+    cache = cache if cache is not None else FileIds()
     wanted = set(ids)
     hits: Dict[Tuple[str, str], Set[str]] = collections.defaultdict(set)  # (dt, run_id) -> ids
     for bb in sorted({bucket_of(i) for i in wanted}):
@@ -123,16 +145,11 @@ def known(root: str, ids: Iterable[str]) -> Set[str]:
                 dt, _, run_id = where.partition(" ")
                 hits[(dt, run_id)].add(article_id)
     confirmed: Set[str] = set()
-    partitions: Dict[str, List[str]] = {}
     for (dt, run_id), candidates in hits.items():
-        if dt not in partitions:
-            partitions[dt] = committed_files(root, "articles", dt=dt)
-        files = partitions[dt]
+        files = cache.partition(root, dt)
         own = [f for f in files if run_id and posixpath.basename(f).startswith(f"part-{run_id}-")]
         for path in own or files:  # the run's own files, else (merged by a compaction) the partition's
-            with fs.open(path, "rb") as fh:
-                column = pq.read_table(fh, columns=["article_id"]).column("article_id").to_pylist()
-            confirmed |= candidates & set(column)
+            confirmed |= candidates & cache.ids(fs, path)
     lost = set().union(*hits.values()) - confirmed if hits else set()
     if lost:
         _LOGGER.warning("the id index names %d article(s) that the articles table does not hold; they are "

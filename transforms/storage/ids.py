@@ -1,8 +1,8 @@
-"""The article ids already committed in ROOT: what deduplication checks new articles against.
-
-One implementation for every step that needs them (batch dedup, the page fetcher's skip of known
-articles, the stream's dedup). Loading reads the ``article_id`` column of every committed
-``articles`` file, once per worker process and scope (:func:`shared_article_ids`).
+"""All article ids committed in ROOT, loaded at once: what the stream's dedup checks entries against when
+a worker starts (once per job, not per window). Batch runs and the page fetcher look ids up in the id
+index instead (:mod:`transforms.storage.idindex`), at the cost of the new records. Loading reads the
+``article_id`` column of every committed ``articles`` file, once per worker process and scope
+(:func:`shared_article_ids`).
 """
 from __future__ import annotations
 

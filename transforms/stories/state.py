@@ -220,15 +220,8 @@ def stage_state(root: str, run_id: str, state: StoryState, horizon_days: int = H
         stories = [c.stories[s].to_json() for s in sorted(touched) if s in c.stories]
         ids = [a for a in added if a in c.copies]
         seen = seen_added
-    entries = {a: (sig, original) for a, sig, original in c.copies.entries()} if snapshot else None
-    rows = []
-    for a in ids:
-        if entries is not None:
-            sig, original = entries[a]
-        else:
-            sig, original = c.copies.signature_of(a), c.copies.original_id(a)
-        rows.append({"article_id": a, "story_id": c.article_story[a], "original": original,
-                     "day": c.article_day[a], "signature": to_bytes(sig)})
+    rows = [{"article_id": a, "story_id": c.article_story[a], "original": c.copies.original_id(a),
+             "day": c.article_day[a], "signature": to_bytes(c.copies.signature_of(a))} for a in ids]
     newest = _newest_day(c)
     base_seq = sequence if snapshot else state.base
     data = {"format": FORMAT, "kind": "snapshot" if snapshot else "delta", "sequence": sequence, "run_id": run_id,
