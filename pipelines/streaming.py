@@ -9,10 +9,11 @@
                                                                                             (--window)
           ┌───────────────────────────────────────────────────────────────────────────────────┘
           ├── articles ──► AnalyseArticles (entities, events, story profiles; batches stay inside their window) ──┐
-          └──────────────────────────────────────────────────────────────────────────────────────────────────┴──► WriteWindows
-                                                                                            (one commit per window, under
-                                                                                             the run lock; stories assigned
-                                                                                             just before it)
+          │                    └── profiles ──► PlanStories (one worker per window) ── story fields ──┐        │
+          └──────────────────────────────────────────────────────────────────────────────────────────┴────────┴──► WriteWindows
+                                                                  (rows written in shards by many workers with their
+                                                                   story fields, then one commit per window under the
+                                                                   run lock, which checks the plan)
 
 Only wiring lives here; the steps are the batch pipeline's where they can be
 (:class:`transforms.normalise.stage.Normalise`, :class:`transforms.nlp.analyse.AnalyseArticles`,
@@ -37,7 +38,7 @@ from transforms.records import RecordError
 from transforms.storage.dedup import DUPLICATES_TAG, DedupEntries
 from transforms.storage.manifest import RECORD_STAGES
 from transforms.storage.sink import DEFAULT_MAX_ROWS_PER_FILE
-from transforms.storage.windows import WriteShards, WriteWindows
+from transforms.storage.windows import WriteWindows
 
 __all__ = ["build_stream", "build_from_entries", "periodic_ticks", "DEFAULT_WINDOW", "DEFAULT_DEDUP_TTL"]
 
@@ -116,15 +117,16 @@ def build_from_entries(raw, feeds: List[str], *, root: str, job_id: str, fetch: 
     windowed = (tuple(tagged)
                 | "FlattenRows" >> beam.Flatten()
                 | "FixedWindows" >> beam.WindowInto(beam_window.FixedWindows(window)))
-    prepare = None
+    prepare = fields = attach = None
     if nlp:
-        from transforms.stories.stage import window_stories
+        from transforms.stories.stage import STORY_FIELDS, window_stories
 
-        windowed = (windowed, *_analyse_windowed(windowed, spacy_model, nlp_batch_size, root=root, job_id=job_id,
-                                                 max_rows=max_rows_per_file)) | "FlattenNlp" >> beam.Flatten()
-        prepare = window_stories
+        analysed, fields = _analyse_windowed(windowed, spacy_model, nlp_batch_size, root=root, job_id=job_id)
+        windowed = (windowed, *analysed) | "FlattenNlp" >> beam.Flatten()
+        prepare, attach = window_stories, STORY_FIELDS
     return windowed | "WriteWindows" >> WriteWindows(root, job_id, max_rows=max_rows_per_file, inputs=list(feeds),
-                                                      options=dict(options or {}), prepare=prepare)
+                                                      options=dict(options or {}), prepare=prepare, fields=fields,
+                                                      attach=attach)
 
 
 def _articles_of(item: Tuple[str, Any]) -> List[Any]:
@@ -132,13 +134,13 @@ def _articles_of(item: Tuple[str, Any]) -> List[Any]:
     return [value] if kind == "article" else []
 
 
-def _analyse_windowed(windowed, spacy_model: Optional[str], batch_size: int, *, root: str, job_id: str,
-                      max_rows: int):
+def _analyse_windowed(windowed, spacy_model: Optional[str], batch_size: int, *, root: str, job_id: str):
     """The windowed article rows through entity and event extraction, as tagged rows for
-    :class:`transforms.storage.windows.WriteWindows` (an NLP error's ingest time is its window's start); the
-    entities, most of a window's rows, are written in shards on many workers first (``WriteShards``)."""
+    :class:`transforms.storage.windows.WriteWindows` (an NLP error's ingest time is its window's start),
+    and the story fields planned for each window's articles (:class:`transforms.stories.stage.PlanStories`),
+    which the row writers set before they write."""
     from transforms.nlp.analyse import ENTITY_EXTRACTOR, EVENT_EXTRACTOR, AnalyseArticles
-    from transforms.stories.stage import PROFILE_EXTRACTOR, PROFILES_TAG
+    from transforms.stories.stage import PLANS_TAG, PROFILE_EXTRACTOR, PROFILES_TAG, PlanStories
 
     analysed = (windowed
                 | "WindowedArticles" >> beam.FlatMap(_articles_of)
@@ -146,8 +148,11 @@ def _analyse_windowed(windowed, spacy_model: Optional[str], batch_size: int, *, 
                                                        min_batch_size=min(8, batch_size),
                                                        extractors=(ENTITY_EXTRACTOR, EVENT_EXTRACTOR,
                                                                    PROFILE_EXTRACTOR)))
-    return (analysed["entities"] | "WriteEntityShards" >> WriteShards(root, job_id, "entities", max_rows=max_rows),
-            analysed["events"] | "TagEvents" >> beam.Map(lambda row: ("event", row)),
-            analysed[PROFILES_TAG] | "TagProfiles" >> beam.Map(lambda p: ("profile", p)),
-            analysed["errors"] | "TagNlpErrors" >> beam.Map(lambda err: ("error", (err, None))),
-            analysed["skipped"] | "TagSkipped" >> beam.Map(lambda _: ("skipped", 1)))
+    planned = analysed[PROFILES_TAG] | "PlanStories" >> PlanStories(root, job_id)
+    return ((analysed["entities"] | "TagEntities" >> beam.Map(lambda row: ("entity", row)),
+             analysed["events"] | "TagEvents" >> beam.Map(lambda row: ("event", row)),
+             analysed[PROFILES_TAG] | "TagProfiles" >> beam.Map(lambda p: ("profile", p)),
+             planned[PLANS_TAG],
+             analysed["errors"] | "TagNlpErrors" >> beam.Map(lambda err: ("error", (err, None))),
+             analysed["skipped"] | "TagSkipped" >> beam.Map(lambda _: ("skipped", 1))),
+            planned["fields"])

@@ -300,3 +300,59 @@ def test_stream_windows_share_the_story_state(tmp_path):
     with Dataset(str(root)) as data:
         assert data.sql("SELECT version, num_articles, num_sources FROM stories").to_pylist() == [
             {"version": 2, "num_articles": 2, "num_sources": 1}]
+
+
+def test_a_window_commit_keeps_a_current_plan_and_redoes_a_stale_one(tmp_path, monkeypatch):
+    """The stream plans a window's stories before its rows are written. Window W2 is planned while the
+    ROOT is empty, then W1 (the original of W2's copy) commits first: W2's commit clusters again and rewrites
+    the staged file, so the copy is linked. W3, planned on the newest state, keeps its plan: no rewrite."""
+    from transforms.normalise.stage import normalise_record
+    from transforms.storage.sink import write_part
+    from transforms.storage.windows import WindowRows
+    from transforms.stories import stage
+    from transforms.stories.stage import STORY_FIELDS, plan_window_stories, window_stories
+
+    s = _voa(1)[0]
+    at = _dt.datetime(2026, 9, 21, 14, tzinfo=_dt.timezone.utc)
+
+    def article(n, url, text):
+        raw = RawArticle(input_path="http://feeds.example/a.xml", record_index=n, input_format="feed", text=text,
+                         title=f"Headline {n}", url=url, published=("2026-09-21T14:00:00Z",))
+        return normalise_record(raw, run_id="", ingested_at=at)
+
+    orig = article(0, "https://voa.example/a", s["text"])
+    copy = article(1, "https://mirror.example/a", s["text"] + "\n\nRelated: more.")
+    again = article(2, "https://other.example/a", s["text"] + "\n\nSee also: other.")
+    root = str(tmp_path / "root")
+    rewrites = []
+    real_rewrite = stage.rewrite_part
+    monkeypatch.setattr(stage, "rewrite_part", lambda f, fn: rewrites.append(f.staged) or real_rewrite(f, fn))
+
+    def window(run_id, row, plan):
+        fields = plan.run.assignments.get(row["article_id"])
+        staged = write_part(root, "articles", run_id, row["dt"], [STORY_FIELDS["articles"](dict(row, run_id=run_id),
+                                                                                      fields)], "ar-s000-0000")
+        rows = WindowRows({}, {}, profiles=[article_profile(row)], staged=[staged],
+                          shard_ids={staged.staged: [row["article_id"]]}, plans=[plan])
+        extra = window_stories(root, run_id, rows)
+        (committed,) = rows.staged
+        sink.commit_run(root, run_id, rows.staged + extra, {"run_id": run_id})
+        return plan, rows, extra, committed.final
+
+    plan2 = plan_window_stories(root, "w2", [article_profile(copy)])
+    assert plan2.run.assignments[copy["article_id"]]["near_duplicate_of"] is None  # nothing to copy yet
+    window("w1", orig, plan_window_stories(root, "w1", [article_profile(orig)]))
+    assert rewrites == []  # W1's plan was current
+    _, rows2, extra2, path2 = window("w2", copy, plan2)
+    assert len(rewrites) == 1 and extra2 != plan2.run.staged
+    (written,) = ds.dataset(path2.replace("file://", "")).to_table().to_pylist()
+    first = _rows(tmp_path / "root", "articles")
+    orig_row = next(r for r in first if r["article_id"] == orig["article_id"])
+    assert written["near_duplicate_of"] == orig["article_id"] and written["story_id"] == orig_row["story_id"]
+    assert rows2.counts["near_duplicates"] == 1 and rows2.counts["stories_new"] == 0
+    plan3 = plan_window_stories(root, "w3", [article_profile(again)])
+    _, rows3, extra3, _ = window("w3", again, plan3)
+    assert len(rewrites) == 1 and extra3 == plan3.run.staged  # kept: nothing committed since it was made
+    third = next(r for r in _rows(tmp_path / "root", "articles") if r["article_id"] == again["article_id"])
+    assert third["story_id"] == orig_row["story_id"] and third["near_duplicate_of"] == orig["article_id"]
+    assert load_state(root).sequence == 3

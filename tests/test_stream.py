@@ -219,8 +219,8 @@ def test_a_window_that_lost_a_record_is_not_balanced(tmp_path):
 
     start = dt.datetime(2026, 9, 21, 14, 15, tzinfo=dt.timezone.utc)
     row = normalise_record(entry(1), run_id="", ingested_at=start)
-    ok = tally_window([("read", 1), ("article", row), ("read", 1), ("duplicate", "in_stream")], "r", start)
-    lost = tally_window([("read", 1), ("article", row), ("read", 1)], "r", start)
+    ok = tally_window([("read", 1), ("rows", ("articles", 1)), ("read", 1), ("duplicate", "in_stream")], "r")
+    lost = tally_window([("read", 1), ("rows", ("articles", 1)), ("read", 1)], "r")
     common = dict(run_id="r", started_at=start.isoformat(), inputs=[], options={})
     assert make_manifest(**common, **ok.counts)["counts"]["balanced"] is True
     assert make_manifest(**common, **lost.counts)["counts"]["balanced"] is False
@@ -255,15 +255,21 @@ def test_a_bounded_local_run_drops_an_entry_seen_by_an_earlier_poll():
         assert_that(out[DUPLICATES_TAG], equal_to(["in_stream"]), label="Dropped")
 
 
-def test_a_window_s_entities_are_written_in_shards_and_committed_with_it(tmp_path):
-    """The entities (most of a window's rows) are written on many workers, one file per partition and
-    shard (a hash of the article id), and committed with the window's articles; the counts add up."""
+def test_a_window_s_rows_are_written_in_shards_and_committed_with_it(tmp_path):
+    """Every table's rows are written on many workers, one file per table, partition and shard (a hash of
+    the article id), and committed together with the window; the files add up to the manifest's counts,
+    the articles and events carry their stories, and the window's ids are in the id index."""
+    import re
+
     from tests.conftest import CORPORA, need
+    from transforms.storage.idindex import indexed_ids
 
     stories = [json.loads(line) for line in need(CORPORA / "voa" / "voa_stories.jsonl").read_text().splitlines()[:6]]
     raws = [RawArticle(input_path="http://feeds.example/a.xml", record_index=i, input_format="feed", text=s["text"],
                        title=s["title"], url=f"https://news.example/voa-{i}", published=("2026-09-21T14:00:00Z",))
             for i, s in enumerate(stories)]
+    raws.append(RawArticle(input_path="http://feeds.example/a.xml", record_index=6, input_format="feed", text="  ",
+                           title="", url="https://news.example/empty", published=("2026-09-21T14:00:00Z",)))
     events = (TestStream().advance_watermark_to(T0)
               .add_elements([TimestampedValue(r, T0 + 10 + i) for i, r in enumerate(raws)])
               .advance_watermark_to_infinity())
@@ -271,12 +277,19 @@ def test_a_window_s_entities_are_written_in_shards_and_committed_with_it(tmp_pat
     with streaming_pipeline() as p:
         build_from_entries(p | events, ["http://feeds.example/a.xml"], root=str(root), job_id="sh")
     (manifest,) = [json.loads(f.read_text()) for f in (root / "_runs").glob("*.json")]
-    entity_files = [f for f in manifest["files"] if f["table"] == "entities"]
-    entities = ds.dataset(str(root / "entities"), partitioning="hive").to_table().to_pylist()
-    import re
-
-    assert len(entity_files) >= 2 and all(re.search(r"-s\d{3}-\d{4}\.parquet$", f["path"]) for f in entity_files)
-    assert sum(f["rows"] for f in entity_files) == len(entities) == manifest["tables"]["entities"] > 100
-    assert {e["run_id"] for e in entities} == {manifest["run_id"]} and manifest["counts"]["balanced"]
-    assert len({e["article_id"] for e in entities}) == 6
+    rows = {t: ds.dataset(str(root / t), partitioning="hive").to_table().to_pylist()
+            for t in ("articles", "entities", "events", "errors")}
+    for table, table_rows in rows.items():
+        files = [f for f in manifest["files"] if f["table"] == table]
+        assert files and all(re.search(r"-s\d{3}-\d{4}\.parquet$", f["path"]) for f in files), table
+        assert sum(f["rows"] for f in files) == len(table_rows) == manifest["tables"][table], table
+        assert {r["run_id"] for r in table_rows} == {manifest["run_id"]}
+    assert len([f for f in manifest["files"] if f["table"] == "entities"]) >= 2
+    assert manifest["tables"]["entities"] > 100 and manifest["tables"]["articles"] == 6
+    assert manifest["counts"]["errors_by_stage"] == {"normalise": 1} and manifest["counts"]["balanced"]
+    assert len({e["article_id"] for e in rows["entities"]}) == 6
+    stories_of = {a["article_id"]: a["story_id"] for a in rows["articles"]}
+    assert all(stories_of.values()) and manifest["tables"]["stories"] == len(set(stories_of.values()))
+    assert all(e["story_id"] == stories_of[e["article_id"]] for e in rows["events"])
+    assert set(indexed_ids(str(root))) == set(stories_of)
     assert not (root / "_staging").exists() or not any((root / "_staging").iterdir())

@@ -26,7 +26,7 @@ import logging
 import posixpath
 import secrets
 import time
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import fsspec
 import pyarrow as pa
@@ -38,7 +38,7 @@ from transforms.storage.fs import filesystem, url_of, write_json_atomic
 _LOGGER = logging.getLogger(__name__)
 
 __all__ = [
-    "StagedFile", "write_part", "commit_run", "recover", "committed_files", "new_writer_name",
+    "StagedFile", "write_part", "rewrite_part", "commit_run", "recover", "committed_files", "new_writer_name",
     "staging_dir", "runs_dir", "ensure_writable", "load_manifest", "DEFAULT_MAX_ROWS_PER_FILE",
     "DEFAULT_MAX_BYTES_PER_FILE", "remove_orphans", "ORPHAN_AGE_SECONDS",
 ]
@@ -94,6 +94,19 @@ def write_part(root: str, table: str, run_id: str, dt: Any, rows: List[Dict[str,
     with fs.open(staged, "wb") as fh:
         pq.write_table(data, fh, compression="zstd")
     return StagedFile(table, value, url_of(fs, staged), url_of(fs, posixpath.join(base, rel)), len(rows))
+
+
+def rewrite_part(staged: StagedFile, fn: Callable[[Dict[str, Any]], Dict[str, Any]]) -> StagedFile:
+    """Rewrite a staged file (not yet committed) in place with ``fn`` applied to each row: a commit that
+    finds some rows were written with fields it has since changed (the stream's story fields)."""
+    fs, path = fsspec.core.url_to_fs(staged.staged)
+    with fs.open(path, "rb") as fh:
+        table = pq.read_table(fh)
+    rows = [fn(row) for row in table.to_pylist()]
+    data = pa.Table.from_pylist([{k: row.get(k) for k in table.schema.names} for row in rows], schema=table.schema)
+    with fs.open(path, "wb") as fh:
+        pq.write_table(data, fh, compression="zstd")
+    return dataclasses.replace(staged, rows=len(rows))
 
 
 def new_writer_name() -> str:
