@@ -103,7 +103,7 @@ def build_from_entries(raw, feeds: List[str], *, root: str, job_id: str, fetch: 
     their rows, errors and skipped (non-English) counts join their window's commit."""
     tagged = list(extra) + [raw | "CountRecordsRead" >> beam.Map(lambda _: ("read", 1))]
     unique = raw | "DedupEntries" >> DedupEntries(dedup_ttl, root, job_id, expire=expire_dedup)
-    raw = unique.raw
+    raw = unique["raw"]
     if fetch_articles:
         pages = raw | "FetchArticles" >> FetchArticlePages(fetch or FetchSettings(), root=None, grouped=False)
         raw = pages["raw"]

@@ -18,7 +18,7 @@ import schemas
 from pipelines.batch import ReadArticles, build_batch
 from tests.conftest import EXAMPLES, NOW, SEED, need
 from transforms.storage.dedup import Deduplicate
-from transforms.storage.ids import existing_article_ids
+from transforms.storage.idindex import known
 from transforms.storage.sink import commit_run, committed_files, recover, write_part
 
 
@@ -59,7 +59,7 @@ def test_deduplicate_within_run_and_against_root(tmp_path):
                     equal_to([("a", "a", 5), ("new", "in", 0)]), label="CheckKept")
         assert_that(out["duplicates"] | beam.Map(lambda d: (d["article_id"], d["reason"])),
                     equal_to([("a", "in_run"), ("old", "in_root")]), label="CheckDuplicates")
-    assert old["article_id"] in existing_article_ids(root)
+    assert known(root, [old["article_id"], "new"]) == {old["article_id"]}
 
 
 def _article_row(article_id: str):
@@ -269,7 +269,8 @@ def test_recover_rolls_an_interrupted_commit_forward(tmp_path):
 
 def test_uncommitted_staging_is_invisible(tmp_path):
     root = str(tmp_path / "out")
-    write_part(root, "articles", "r8", "2020-01-01", [_article_row("x")], "w")
+    row = _article_row("x")
+    write_part(root, "articles", "r8", "2020-01-01", [row], "w")
     assert committed_files(root, "articles") == []
-    assert existing_article_ids(root) == frozenset()
+    assert known(root, [row["article_id"]]) == set()
     assert not os.path.exists(f"{root}/articles")

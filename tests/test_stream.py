@@ -68,11 +68,41 @@ def test_a_duplicate_in_a_later_window_is_dropped(tmp_path):
     # the files of a window are committed together under its run id
     assert {a["run_id"] for a in articles if a["title"] == "Story 3"} == {"20260921T143000Z-t1"}
     # a restarted worker of job t1 leaves t1's own articles to its expiring state; another job drops them
-    from transforms.storage.ids import existing_article_ids
+    from transforms.storage.idindex import known
 
-    assert existing_article_ids(str(root), except_job="t1") == frozenset()
-    assert existing_article_ids(str(root), except_job="other") == existing_article_ids(str(root))
-    assert len(existing_article_ids(str(root))) == 3
+    ids = [a["article_id"] for a in articles]
+    assert known(str(root), ids, except_job="t1") == set()
+    assert known(str(root), ids, except_job="other") == known(str(root), ids) == set(ids)
+    assert len(ids) == 3
+
+
+def test_entries_another_run_committed_are_dropped_through_the_id_index(tmp_path, monkeypatch):
+    """A stream job drops the entries another job (or a batch run) committed, looked up in the id index
+    (the buckets of the new entries, not every articles file), a bundle's sightings at a time."""
+    from transforms.storage import idindex
+
+    root = tmp_path / "root"
+    first = (TestStream().advance_watermark_to(T0)
+             .add_elements([TimestampedValue(entry(1), T0 + 1), TimestampedValue(entry(2), T0 + 2)])
+             .advance_watermark_to_infinity())
+    with streaming_pipeline() as p:
+        build_from_entries(p | first, ["x"], root=str(root), job_id="old", nlp=False)
+    lookups = []
+    real_known = idindex.known
+    monkeypatch.setattr("transforms.storage.dedup.known",
+                        lambda root, ids, cache=None, **kw: lookups.append(sorted(ids)) or real_known(root, ids, cache,
+                                                                                                      **kw))
+    second = (TestStream().advance_watermark_to(T0 + WINDOW)
+              .add_elements([TimestampedValue(entry(1, "?utm_source=rss"), T0 + WINDOW + 1),
+                             TimestampedValue(entry(3), T0 + WINDOW + 2)])
+              .advance_watermark_to_infinity())
+    with streaming_pipeline() as p:
+        manifests = build_from_entries(p | second, ["x"], root=str(root), job_id="new", nlp=False)
+        assert_that(manifests | beam.Map(window_rows), equal_to([("14:30", 1, 1)]))
+    runs, articles = committed(root)
+    assert sorted(a["title"] for a in articles) == ["Story 1", "Story 2", "Story 3"]
+    assert runs[-1]["counts"]["duplicates_by_reason"] == {"in_root": 1} and runs[-1]["counts"]["balanced"]
+    assert sum(len(ids) for ids in lookups) == 2  # the two new sightings, nothing else
 
 
 def test_dedup_state_expires_after_the_ttl_since_last_seen(tmp_path):
@@ -251,7 +281,7 @@ def test_a_bounded_local_run_drops_an_entry_seen_by_an_earlier_poll():
         ticks = p | PeriodicImpulse(start_timestamp=start, stop_timestamp=start + 1.5, fire_interval=1.0)
         out = (ticks | beam.Map(lambda _: entry(1))
                | DedupEntries(3 * 86400.0, None, "bounded", expire=False))
-        assert_that(out.raw | beam.Map(lambda r: r.url), equal_to(["https://news.example/1"]), label="Kept")
+        assert_that(out["raw"] | beam.Map(lambda r: r.url), equal_to(["https://news.example/1"]), label="Kept")
         assert_that(out[DUPLICATES_TAG], equal_to(["in_stream"]), label="Dropped")
 
 

@@ -7,10 +7,11 @@
 * :class:`DedupEntries` (stream): stateful dedup in the global window, keyed by the entry's
   article id: the first sighting goes on, later ones are dropped. The state expires ``ttl`` after
   the *last* sighting (an event-time timer that every sighting pushes forward), so memory is
-  bounded by the entries seen in the last ``ttl``. Articles that other runs (batch runs, earlier
-  stream jobs) committed to ROOT before a worker started are dropped too; the job's own windows
-  are left to the state, so whether an expired entry comes back does not depend on when a worker
-  restarted.
+  bounded by the entries seen in the last ``ttl``. A first sighting that another run (a batch run,
+  an earlier stream job) has committed to ROOT is dropped too: looked up in the id index when it is
+  seen, a bundle's sightings together, so the cost is that of the new entries, not of the dataset,
+  and an article a batch run committed while the job runs is known. The job's own windows are left
+  to the state, so whether an expired entry comes back does not depend on when a worker restarted.
 """
 from __future__ import annotations
 
@@ -21,14 +22,13 @@ from apache_beam.coders import BooleanCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms import userstate
 from apache_beam.transforms.timeutil import TimeDomain
-from apache_beam.utils import shared
 from apache_beam.utils.timestamp import Duration
+from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.normalise.articles import entry_article_id
 from transforms.normalise.urls import article_id
 from transforms.records import RawArticle
 from transforms.storage.idindex import FileIds, bucket_of, known, stage_ids
-from transforms.storage.ids import shared_article_ids
 
 __all__ = ["Deduplicate", "DedupEntries", "pick_first", "entry_key", "DUPLICATES_TAG", "STAGED_TAG"]
 
@@ -126,19 +126,10 @@ class _StreamDedupFn(beam.DoFn):
     SEEN = userstate.ReadModifyWriteStateSpec("seen", BooleanCoder())
     EXPIRY = userstate.TimerSpec("expiry", TimeDomain.WATERMARK)
 
-    def __init__(self, ttl: float, root: Optional[str], handle: shared.Shared, job_id: Optional[str] = None,
-                 expire: bool = True):
+    def __init__(self, ttl: float, expire: bool = True):
         self._ttl = Duration.of(ttl)
         self._expire = expire
-        self._root = root
-        self._job_id = job_id
-        self._handle = handle
         self._dropped = Metrics.counter("newsbeam", "duplicates_in_stream")
-
-    def setup(self) -> None:
-        # ROOT's articles except this job's own (its state decides those, also after a worker restart)
-        self._in_root = shared_article_ids(self._handle, self._root, scope=f"stream-{self._job_id}",
-                                           except_job=self._job_id)
 
     def process(self, element: Tuple[str, RawArticle], ts: Any = beam.DoFn.TimestampParam,
                 seen: Any = beam.DoFn.StateParam(SEEN), expiry: Any = beam.DoFn.TimerParam(EXPIRY)) -> Iterator[Any]:
@@ -150,23 +141,62 @@ class _StreamDedupFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, "in_stream")
             return
         seen.write(True)
-        if key in self._in_root:
-            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, "in_root")
-            return
-        yield raw
+        yield key, raw
 
     @userstate.on_timer(EXPIRY)
     def expire(self, seen: Any = beam.DoFn.StateParam(SEEN)) -> None:
         seen.clear()
 
 
+class _NotInRootFn(beam.DoFn):
+    """First sightings that ROOT does not hold yet (others are ``in_root`` duplicates), looked up in the id
+    index a bundle's worth (at most :data:`LOOKUP_BATCH`) at a time, at the lookups' own timestamps."""
+
+    def __init__(self, root: Optional[str], job_id: Optional[str]) -> None:
+        self._root = root
+        self._job_id = job_id
+        self._in_root = Metrics.counter("newsbeam", "duplicates_in_root")
+
+    def start_bundle(self) -> None:
+        self._pending: List[Tuple[str, RawArticle, Any, Any]] = []
+
+    def process(self, element: Tuple[str, RawArticle], ts: Any = beam.DoFn.TimestampParam,
+                window: Any = beam.DoFn.WindowParam) -> Iterator[Any]:
+        if self._root is None:
+            yield element[1]
+            return
+        self._pending.append((element[0], element[1], ts, window))
+        if len(self._pending) >= LOOKUP_BATCH:
+            yield from self._flush()
+
+    def finish_bundle(self) -> Iterator[Any]:
+        yield from self._flush()
+
+    def _flush(self) -> Iterator[Any]:
+        pending, self._pending = self._pending, []
+        if not pending or self._root is None:
+            return
+        # a new cache per lookup: during a stream, runs keep committing new files to the partitions
+        present = known(self._root, [key for key, _, _, _ in pending], FileIds(), except_job=self._job_id)
+        for key, raw, ts, window in pending:
+            if key in present:
+                self._in_root.inc()
+                yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, WindowedValue("in_root", ts, (window,)))
+            else:
+                yield WindowedValue(raw, ts, (window,))
+
+
+LOOKUP_BATCH = 500
+
+
 @beam.typehints.with_input_types(RawArticle)
-class DedupEntries(beam.PTransform[beam.PCollection[Any], beam.pvalue.DoOutputsTuple]):
-    """Raw entries (global window) to first sightings (``raw``) and one ``duplicates`` element
-    (the reason) per dropped entry. See the module notes for the expiry; ``expire=False`` keeps every
-    key for the whole run (a bounded run shorter than ``ttl``: the local runners move the watermark to
-    the end between two polls of a bounded ``PeriodicImpulse``, which would fire every expiry at once and
-    let the next poll's entries through again)."""
+class DedupEntries(beam.PTransform[beam.PCollection[Any], Dict[str, beam.PCollection[Any]]]):
+    """Raw entries (global window) to first sightings (``raw``) and one ``duplicates`` element (the
+    reason: ``in_stream`` or ``in_root``) per dropped entry; ``root`` None: no ROOT to check. See the module
+    notes for the expiry; ``expire=False`` keeps every key for the whole run (a bounded run shorter than
+    ``ttl``: the local runners move the watermark to the end between two polls of a bounded
+    ``PeriodicImpulse``, which would fire every expiry at once and let the next poll's entries through
+    again)."""
 
     def __init__(self, ttl: float, root: Optional[str] = None, job_id: Optional[str] = None,
                  expire: bool = True) -> None:
@@ -176,9 +206,12 @@ class DedupEntries(beam.PTransform[beam.PCollection[Any], beam.pvalue.DoOutputsT
         self._job_id = job_id
         self._expire = expire
 
-    def expand(self, raw: beam.PCollection[Any]) -> beam.pvalue.DoOutputsTuple:
-        return (raw
-                | "KeyByEntry" >> beam.Map(lambda r: (entry_key(r), r)).with_output_types(Tuple[str, Any])
-                | "FirstSighting" >> beam.ParDo(
-                    _StreamDedupFn(self._ttl, self._root, shared.Shared(), self._job_id, self._expire)).with_outputs(
-                    DUPLICATES_TAG, main="raw"))
+    def expand(self, raw: beam.PCollection[Any]) -> Dict[str, beam.PCollection[Any]]:
+        first = (raw
+                 | "KeyByEntry" >> beam.Map(lambda r: (entry_key(r), r)).with_output_types(Tuple[str, Any])
+                 | "FirstSighting" >> beam.ParDo(_StreamDedupFn(self._ttl, self._expire)).with_outputs(
+                     DUPLICATES_TAG, main="first"))
+        checked = first.first | "NotInRoot" >> beam.ParDo(_NotInRootFn(self._root, self._job_id)).with_outputs(
+            DUPLICATES_TAG, main="raw")
+        duplicates = (first[DUPLICATES_TAG], checked[DUPLICATES_TAG]) | "FlattenDuplicates" >> beam.Flatten()
+        return {"raw": checked.raw, DUPLICATES_TAG: duplicates}

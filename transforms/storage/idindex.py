@@ -39,7 +39,7 @@ from transforms.storage.sink import StagedFile, committed_files
 
 _LOGGER = logging.getLogger(__name__)
 
-__all__ = ["INDEX_DIR", "MAX_FILES", "FileIds", "bucket_of", "stage_ids", "stage_marker", "known", "ensure_index",
+__all__ = ["INDEX_DIR", "MAX_FILES", "FileIds", "bucket_of", "of_job", "stage_ids", "stage_marker", "known", "ensure_index",
            "rebuild_index", "merge_buckets", "indexed_ids", "uncovered_runs"]
 
 INDEX_DIR = "_ids"
@@ -131,10 +131,18 @@ class FileIds:
         return self.files[path]
 
 
-def known(root: str, ids: Iterable[str], cache: Optional[FileIds] = None) -> Set[str]:
+def of_job(run_id: str, job_id: str) -> bool:
+    """Whether ``run_id`` is a window of the streaming job ``job_id`` (``<window start>-<job id>[-p<n>]``)."""
+    rest = run_id.partition("-")[2]
+    return rest == job_id or rest.startswith(f"{job_id}-p")
+
+
+def known(root: str, ids: Iterable[str], cache: Optional[FileIds] = None, *,
+          except_job: Optional[str] = None) -> Set[str]:
     """Those of ``ids`` that ROOT's ``articles`` already hold: looked up in their buckets, each hit
     confirmed in its partition's files (see the module notes). ``cache`` keeps the files read for the
-    next lookup of the same run (committed files never change; a run's lock keeps others from adding)."""
+    next lookup of the same run (committed files never change; a run's lock keeps others from adding).
+    ``except_job``: not the articles of that streaming job's own windows (:func:`of_job`)."""
     fs, base = filesystem(root)
     cache = cache if cache is not None else FileIds()
     wanted = set(ids)
@@ -143,6 +151,8 @@ def known(root: str, ids: Iterable[str], cache: Optional[FileIds] = None) -> Set
         for article_id, where in _read_bucket(fs, base, bb).items():
             if article_id in wanted:
                 dt, _, run_id = where.partition(" ")
+                if except_job and of_job(run_id, except_job):
+                    continue
                 hits[(dt, run_id)].add(article_id)
     confirmed: Set[str] = set()
     for (dt, run_id), candidates in hits.items():
