@@ -265,6 +265,7 @@ def test_stories_view_shows_the_latest_version_of_each_story(tmp_path):
 
 # ---------------------------------------------------------------- the stream
 
+@pytest.mark.slow
 def test_stream_windows_share_the_story_state(tmp_path):
     """A wire story in one window and its copy in the next: the copy is linked across windows."""
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions

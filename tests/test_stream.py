@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import apache_beam as beam
+import pytest
 import pyarrow.dataset as ds
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner
@@ -46,6 +47,7 @@ def window_rows(manifest):
     return manifest["window"]["start"][11:16], manifest["counts"]["articles"], manifest["counts"]["duplicates"]
 
 
+@pytest.mark.slow
 def test_a_duplicate_in_a_later_window_is_dropped(tmp_path):
     root = tmp_path / "root"
     events = (TestStream()
@@ -105,6 +107,7 @@ def test_entries_another_run_committed_are_dropped_through_the_id_index(tmp_path
     assert sum(len(ids) for ids in lookups) == 2  # the two new sightings, nothing else
 
 
+@pytest.mark.slow
 def test_dedup_state_expires_after_the_ttl_since_last_seen(tmp_path):
     root = tmp_path / "root"
     ttl = 3600
@@ -153,6 +156,7 @@ def test_stream_command_needs_a_streaming_runner_or_ticks(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_windows_get_entities_and_events_of_their_articles(tmp_path):
     """The seed story in one window and a short note in the next: each window commits its own
     entities and events (run id of the window), counted in its manifest."""
@@ -198,6 +202,7 @@ def test_skip_nlp_streams_articles_only(tmp_path):
     assert not (root / "entities").exists() and (root / "articles").exists()
 
 
+@pytest.mark.slow
 def test_stream_command_writes_entities_and_events_and_checks_the_model(tmp_path):
     from tests.conftest import SEED, need
 
