@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 import apache_beam as beam
-import pytest
 import pyarrow.dataset as ds
+import pytest
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
