@@ -51,7 +51,7 @@ from transforms.storage.manifest import make_manifest
 from transforms.storage.sink import DEFAULT_MAX_ROWS_PER_FILE, StagedFile, commit_run, load_manifest, write_part
 
 __all__ = ["WriteWindows", "WriteShards", "WindowRows", "tally_window", "window_run_id", "Prepare", "Attach",
-           "TABLES", "DEFAULT_SHARDS"]
+           "TABLES", "DEFAULT_SHARDS", "JoinFields"]
 
 TABLES = {"article": "articles", "entity": "entities", "event": "events", "error": "errors"}
 """Row kinds and their tables."""
@@ -223,6 +223,24 @@ def _set_fields(element: Tuple[str, Dict[str, List[Any]]], attach: Attach) -> It
 
 
 @beam.typehints.with_input_types(Dict[str, Any])
+@beam.typehints.with_output_types(Dict[str, Any])
+class JoinFields(beam.PTransform[beam.PCollection[Any], beam.PCollection[Any]]):
+    """Rows joined by article id to ``fields`` (``(article_id, value)``, the same windows) and returned as
+    ``attach(row, value)`` (value None for an article without one): a join, not a side input, so it waits
+    for the fields the same way on every runner."""
+
+    def __init__(self, fields: beam.PCollection[Any], attach: Attach) -> None:
+        super().__init__()
+        self._fields = fields
+        self._attach = attach
+
+    def expand(self, rows: beam.PCollection[Any]) -> beam.PCollection[Any]:
+        return ({"rows": rows | "KeyByArticle" >> beam.Map(lambda r: (r["article_id"], r)), "fields": self._fields}
+                | "JoinFields" >> beam.CoGroupByKey()
+                | "SetFields" >> beam.FlatMap(_set_fields, self._attach))
+
+
+@beam.typehints.with_input_types(Dict[str, Any])
 @beam.typehints.with_output_types(Tuple[str, Any])
 class WriteShards(beam.PTransform[beam.PCollection[Any], beam.PCollection[Any]]):
     """Windowed rows of ``table`` to staged files of their window's run, one per partition and shard (a hash
@@ -246,10 +264,8 @@ class WriteShards(beam.PTransform[beam.PCollection[Any], beam.PCollection[Any]])
 
     def expand(self, rows: beam.PCollection[Any]) -> beam.PCollection[Any]:
         shards = self._shards
-        if self._fields is not None:
-            rows = ({"rows": rows | "KeyByArticle" >> beam.Map(lambda r: (r["article_id"], r)), "fields": self._fields}
-                    | "JoinFields" >> beam.CoGroupByKey()
-                    | "SetFields" >> beam.FlatMap(_set_fields, self._attach))
+        if self._fields is not None and self._attach is not None:
+            rows = rows | "Join" >> JoinFields(self._fields, self._attach)
         return (rows
                 | "KeyByPartitionAndShard" >> beam.Map(
                     lambda r: ((r["dt"].isoformat(), zlib.crc32(_shard_key(r).encode()) % shards), r))

@@ -30,7 +30,7 @@ from apache_beam.metrics import Metrics
 
 from transforms.nlp.analyse import ENTITIES_TAG, EVENTS_TAG, DocExtractor
 from transforms.storage.sink import StagedFile, load_manifest, rewrite_part
-from transforms.storage.windows import WindowRows, window_run_id
+from transforms.storage.windows import JoinFields, WindowRows, window_run_id
 from transforms.stories.assign import Assignment, Settings
 from transforms.stories.profile import ArticleProfile, article_profile
 from transforms.stories.rows import story_row, with_story
@@ -243,13 +243,6 @@ class AssignStories(beam.PTransform):
         return {"assignments": out.assignments, STORIES_TAG: out[STORIES_TAG], STAGED_TAG: out[STAGED_TAG]}
 
 
-def _attach(element: Tuple[str, Dict[str, List[Any]]], article: bool) -> Iterator[Dict[str, Any]]:
-    _, grouped = element
-    fields = grouped["story"][0] if grouped["story"] else None
-    for row in grouped["rows"]:
-        yield with_story(row, fields, article=article)
-
-
 @beam.typehints.with_input_types(Dict[str, Any])
 @beam.typehints.with_output_types(Dict[str, Any])
 class AttachStories(beam.PTransform):
@@ -261,7 +254,5 @@ class AttachStories(beam.PTransform):
         self._article = article
 
     def expand(self, rows: beam.PCollection[Any]) -> beam.PCollection[Any]:
-        keyed = rows | "KeyByArticle" >> beam.Map(lambda r: (r["article_id"], r))
-        return ({"rows": keyed, "story": self._assignments}
-                | "JoinStory" >> beam.CoGroupByKey()
-                | "SetStory" >> beam.FlatMap(_attach, self._article))
+        attach = STORY_FIELDS["articles" if self._article else "events"]
+        return rows | "JoinStory" >> JoinFields(self._assignments, attach)
